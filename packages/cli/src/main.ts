@@ -1,0 +1,68 @@
+/** The `slipway` command: one subcommand per user task. */
+import { Command, CommanderError } from "commander";
+import { MlflowError } from "@slipway/protocol";
+import { ConfigError } from "@slipway/server";
+import { registerArtifacts } from "./commands/artifacts.js";
+import { registerDb } from "./commands/db.js";
+import { registerExperiments } from "./commands/experiments.js";
+import { registerGc } from "./commands/gc.js";
+import { registerRuns } from "./commands/runs.js";
+import { registerServer } from "./commands/server.js";
+import { UsageError } from "./errors.js";
+import { cliVersion } from "./version.js";
+
+export function buildProgram(): Command {
+  const program = new Command("slipway")
+    .description("Slipway: track, register, serve and monitor ML models")
+    .version(cliVersion(), "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerServer(program);
+  registerDb(program);
+  registerExperiments(program);
+  registerRuns(program);
+  registerArtifacts(program);
+  registerGc(program);
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad usage. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its one-line message (or the help/version text)
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`slipway: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof MlflowError) {
+      process.stderr.write(`slipway: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    const e = error as { code?: string; message?: string };
+    if (e?.code === "EADDRINUSE") {
+      process.stderr.write(
+        `slipway: ${e.message ?? "address in use"} (is another server running? choose another --port)\n`,
+      );
+      return 1;
+    }
+    if (e?.code === "ECONNREFUSED" || (e as { cause?: { code?: string } })?.cause?.code === "ECONNREFUSED") {
+      process.stderr.write(
+        `slipway: cannot reach the tracking server (${e.message ?? "connection refused"}); start it with 'slipway server' or set --tracking-uri\n`,
+      );
+      return 1;
+    }
+    process.stderr.write(`slipway: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

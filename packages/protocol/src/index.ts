@@ -1,0 +1,5 @@
+export * from "./errors.js";
+export * from "./json.js";
+export * from "./validate.js";
+export * from "./mlflow/entities.js";
+export * from "./mlflow/tracking-api.js";

@@ -1,0 +1,266 @@
+/**
+ * `TrackingClient`: the MLflow tracking REST API, typed from the route table in `@slipway/protocol`.
+ * Every route is a method (`client.createRun({...})`), plus `call(name, request)` and a few
+ * conveniences that MLflow's own clients build from the same calls (get-or-create, paging).
+ */
+import {
+  MlflowError,
+  parseJson,
+  stringifyJson,
+  trackingRoutes,
+  type Experiment,
+  type Metric,
+  type RequestOf,
+  type ResponseOf,
+  type Run,
+  type TrackingMethod,
+} from "@slipway/protocol";
+import { ArtifactClient } from "./artifacts.js";
+import { encodeQuery } from "./query-string.js";
+import { HttpTransport, type HttpTransportOptions, type RetryPolicy } from "./http-transport.js";
+
+export const DEFAULT_TRACKING_URI = "http://127.0.0.1:5000";
+
+/**
+ * The tracking URI from the environment: `SLIPWAY_TRACKING_URI`, else MLflow's `MLFLOW_TRACKING_URI`,
+ * else `http://127.0.0.1:5000`. An explicit option always wins over this.
+ */
+export function resolveTrackingUri(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  for (const name of ["SLIPWAY_TRACKING_URI", "MLFLOW_TRACKING_URI"]) {
+    const value = env[name]?.trim();
+    if (value) return value;
+  }
+  return DEFAULT_TRACKING_URI;
+}
+
+export interface TrackingClientOptions {
+  /** Default: `resolveTrackingUri()`. Must be http(s); `user:pass@` becomes a Basic auth header. */
+  trackingUri?: string;
+  fetch?: typeof fetch;
+  /** Retries after the first attempt on network errors, 429 and 5xx. Default 5. */
+  maxRetries?: number;
+  /** Per attempt. Default 120 000 (MLflow's own default). 0 = none. */
+  timeoutMs?: number;
+  /** Extra headers on every request, e.g. `{ authorization: "Bearer ..." }`. */
+  headers?: Record<string, string>;
+  /** Fine-tuning of the backoff; `maxRetries` above wins over `retry.maxRetries`. */
+  retry?: Partial<RetryPolicy>;
+  /** Per artifact upload/download request. Default 30 minutes. 0 = none. */
+  artifactTimeoutMs?: number;
+  /** @internal Test hooks forwarded to the transport. */
+  transport?: Pick<HttpTransportOptions, "sleep" | "random">;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** One exactly-typed method per route of the tracking API. */
+export type TrackingRouteMethods = {
+  [M in TrackingMethod]: (request: RequestOf<M>, options?: CallOptions) => Promise<ResponseOf<M>>;
+};
+
+export type SearchRunsQuery = Omit<RequestOf<"searchRuns">, "page_token">;
+export type SearchExperimentsQuery = Omit<RequestOf<"searchExperiments">, "page_token">;
+
+/** The Python client's page size for metric histories (it always sends it; see the doc's section 4). */
+const METRIC_HISTORY_PAGE = 25_000;
+const EXPERIMENT_PAGE = 1000;
+
+/** The client's behaviour; the route methods are added to its prototype from the route table. */
+export class TrackingClientBase {
+  readonly trackingUri: string;
+  /** @internal */
+  readonly transport: HttpTransport;
+  /** Artifacts by artifact URI (proxied through this server, or local paths). */
+  readonly artifacts: ArtifactClient;
+
+  constructor(options: TrackingClientOptions = {}) {
+    const uri = options.trackingUri ?? resolveTrackingUri();
+    let parsed: URL;
+    try {
+      parsed = new URL(uri);
+    } catch {
+      parsed = new URL("file:///");
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new MlflowError(
+        "INVALID_PARAMETER_VALUE",
+        `The tracking URI must be an http(s) URL of a tracking server, got '${uri}'. ` +
+          "Start one with `slipway server` and set SLIPWAY_TRACKING_URI.",
+      );
+    }
+    const retry = {
+      ...options.retry,
+      ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+    };
+    this.transport = new HttpTransport({
+      baseUrl: uri,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      retry,
+      ...options.transport,
+    });
+    this.trackingUri = this.transport.baseUrl;
+    this.artifacts = new ArtifactClient({
+      transport: this.transport,
+      ...(options.artifactTimeoutMs === undefined ? {} : { timeoutMs: options.artifactTimeoutMs }),
+    });
+  }
+
+  /** Calls one route of the tracking API by name. GET routes send a query string, the rest JSON. */
+  async call<M extends TrackingMethod>(
+    method: M,
+    request: RequestOf<M>,
+    options: CallOptions = {},
+  ): Promise<ResponseOf<M>> {
+    const route = Object.hasOwn(trackingRoutes, method) ? trackingRoutes[method] : undefined;
+    if (!route) throw new TypeError(`unknown tracking API method '${String(method)}'`);
+    const isGet = route.method === "GET";
+    const path = `/api/2.0${route.path}${isGet ? encodeQuery(request ?? {}) : ""}`;
+    const json = isGet ? undefined : stringifyJson(request ?? {});
+    return this.transport.request({
+      method: route.method,
+      path,
+      headers:
+        json === undefined
+          ? { accept: "application/json" }
+          : { accept: "application/json", "content-type": "application/json" },
+      ...(json === undefined ? {} : { body: () => json }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      read: async (response): Promise<ResponseOf<M>> => {
+        const text = await response.text();
+        if (text.trim() === "") return {};
+        try {
+          return parseJson(text) as ResponseOf<M>;
+        } catch (error) {
+          throw new MlflowError(
+            "INTERNAL_ERROR",
+            `${route.method} ${this.trackingUri}${path} answered ${response.status} with a body that is not JSON`,
+            { cause: error, status: response.status },
+          );
+        }
+      },
+    });
+  }
+
+  /**
+   * The experiment called `name`, created if missing (as `mlflow.set_experiment` does). Tolerates
+   * another client creating it at the same moment. A deleted experiment is returned as it is.
+   */
+  async getOrCreateExperiment(
+    name: string,
+    options: { artifactLocation?: string; tags?: Record<string, string> } = {},
+  ): Promise<Experiment> {
+    const existing = await this.findExperiment(name);
+    if (existing) return existing;
+    try {
+      const { experiment_id } = await this.call("createExperiment", {
+        name,
+        ...(options.artifactLocation === undefined ? {} : { artifact_location: options.artifactLocation }),
+        ...(options.tags ? { tags: Object.entries(options.tags).map(([key, value]) => ({ key, value })) } : {}),
+      });
+      return (await this.call("getExperiment", { experiment_id })).experiment;
+    } catch (error) {
+      if (!(error instanceof MlflowError) || error.code !== "RESOURCE_ALREADY_EXISTS") throw error;
+      const raced = await this.findExperiment(name);
+      if (raced) return raced;
+      throw error;
+    }
+  }
+
+  private async findExperiment(name: string): Promise<Experiment | undefined> {
+    try {
+      return (await this.call("getExperimentByName", { experiment_name: name })).experiment;
+    } catch (error) {
+      if (error instanceof MlflowError && error.code === "RESOURCE_DOES_NOT_EXIST") return undefined;
+      throw error;
+    }
+  }
+
+  /** Every run matching the query, page by page (`next_page_token`), as an async iterator. */
+  async *searchAllRuns(query: SearchRunsQuery = {}, options: CallOptions = {}): AsyncGenerator<Run, void, undefined> {
+    let pageToken: string | undefined;
+    do {
+      const page = await this.call(
+        "searchRuns",
+        { ...query, ...(pageToken === undefined ? {} : { page_token: pageToken }) },
+        options,
+      );
+      yield* page.runs ?? [];
+      pageToken = nextToken(pageToken, page.next_page_token, page.runs?.length ?? 0);
+    } while (pageToken !== undefined);
+  }
+
+  /** Every experiment matching the query (1000 per page unless `max_results` says otherwise). */
+  async *searchAllExperiments(
+    query: SearchExperimentsQuery = {},
+    options: CallOptions = {},
+  ): AsyncGenerator<Experiment, void, undefined> {
+    let pageToken: string | undefined;
+    do {
+      const page = await this.call(
+        "searchExperiments",
+        {
+          max_results: EXPERIMENT_PAGE,
+          ...query,
+          ...(pageToken === undefined ? {} : { page_token: pageToken }),
+        },
+        options,
+      );
+      yield* page.experiments ?? [];
+      pageToken = nextToken(pageToken, page.next_page_token, page.experiments?.length ?? 0);
+    } while (pageToken !== undefined);
+  }
+
+  /** A metric's whole history, following pages of 25 000 points as MLflow's Python client does. */
+  async getMetricHistoryAll(runId: string, key: string, options: CallOptions = {}): Promise<Metric[]> {
+    const all: Metric[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.call(
+        "getMetricHistory",
+        {
+          run_id: runId,
+          metric_key: key,
+          max_results: METRIC_HISTORY_PAGE,
+          ...(pageToken === undefined ? {} : { page_token: pageToken }),
+        },
+        options,
+      );
+      for (const metric of page.metrics ?? []) all.push(metric);
+      pageToken = nextToken(pageToken, page.next_page_token, page.metrics?.length ?? 0);
+    } while (pageToken !== undefined);
+    return all;
+  }
+}
+
+/** The next page token, or undefined when done; stops on a token that repeats on an empty page. */
+function nextToken(previous: string | undefined, next: string | undefined, count: number): string | undefined {
+  if (next === undefined || next === "") return undefined;
+  if (next === previous && count === 0) return undefined;
+  return next;
+}
+
+for (const name of Object.keys(trackingRoutes) as TrackingMethod[]) {
+  if (name in TrackingClientBase.prototype) {
+    throw new Error(`route '${name}' collides with a TrackingClient member`);
+  }
+  Object.defineProperty(TrackingClientBase.prototype, name, {
+    value: function (this: TrackingClientBase, request: never, options?: CallOptions) {
+      return this.call(name, request, options);
+    },
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+/** A client of the tracking server: `call(...)`, the conveniences, and one method per route. */
+export type TrackingClient = TrackingClientBase & TrackingRouteMethods;
+
+export const TrackingClient = TrackingClientBase as unknown as {
+  new (options?: TrackingClientOptions): TrackingClient;
+  readonly prototype: TrackingClient;
+};

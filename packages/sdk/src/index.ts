@@ -1,0 +1,13 @@
+export * from "./client.js";
+export * from "./http-transport.js";
+export * from "./artifacts.js";
+export * from "./artifact-repository.js";
+export * from "./local-artifact-repository.js";
+export * from "./proxy-artifact-repository.js";
+export * from "./environment.js";
+export * from "./batching.js";
+export * from "./metric-buffer.js";
+export * from "./run.js";
+export * from "./slipway.js";
+export * from "./yaml.js";
+export { SDK_VERSION } from "./version.js";

@@ -1,0 +1,14 @@
+export { startServer, openStore, redact, type RunningServer } from "./main-server.js";
+export {
+  loadServerConfig,
+  ConfigError,
+  defaultStoreUri,
+  type ServerConfig,
+  type ServerFlags,
+} from "./platform/config.js";
+export { openDb, parseStoreUri } from "./platform/db/open-db.js";
+export { schemaStatus, upgrade, type Migration } from "./platform/db/migrate.js";
+export type { SqlDb } from "./platform/db/sql-db.js";
+export { TrackingService } from "./modules/tracking/tracking-service.js";
+export { openArtifactRepository } from "./artifacts/registry.js";
+export type { ArtifactRepository } from "./artifacts/artifact-repository.js";

@@ -1,0 +1,62 @@
+/** Mounts every tracking RPC of the route table under /api/2.0 and /ajax-api/2.0. Handlers are thin. */
+import type { FastifyInstance } from "fastify";
+import {
+  compileValidator,
+  numberToJson,
+  stringifyJson,
+  trackingRoutes,
+  type RouteSpec,
+  type TrackingMethod,
+} from "@slipway/protocol";
+import type { TrackingService } from "./tracking-service.js";
+import type { MetricRow } from "./run-reader.js";
+
+export const API_PREFIXES = ["/api/2.0", "/ajax-api/2.0"] as const;
+
+export function registerTrackingRoutes(app: FastifyInstance, service: TrackingService): void {
+  for (const [name, spec] of Object.entries(trackingRoutes) as [TrackingMethod, RouteSpec][]) {
+    const validate = compileValidator(spec.request);
+    const call = service[name].bind(service) as (req: unknown) => Promise<unknown>;
+    const methods = [spec.method, ...(spec.alsoMethods ?? [])];
+    for (const prefix of API_PREFIXES) {
+      app.route({
+        method: methods,
+        url: `${prefix}${spec.path}`,
+        handler: async (request, reply) => {
+          const input = request.method === "GET" ? request.query : request.body;
+          const req = validate(input);
+          if (name === "getMetricHistory") {
+            const r = req as {
+              run_id?: string;
+              run_uuid?: string;
+              metric_key: string;
+              max_results?: number;
+              page_token?: string;
+            };
+            if (r.max_results === undefined && r.page_token === undefined) {
+              const runId = r.run_id || r.run_uuid || "";
+              const rows = await service.metricHistoryRows(runId, r.metric_key);
+              return reply.type("application/json").send(metricHistoryJson(rows, runId));
+            }
+          }
+          const result = await call(req);
+          return reply.type("application/json").send(stringifyJson(result));
+        },
+      });
+    }
+  }
+}
+
+/** Serialises a long metric history without building an object per point. */
+function metricHistoryJson(rows: readonly MetricRow[], runId: string): string {
+  if (rows.length === 0) return "{}";
+  const key = JSON.stringify(rows[0]!.key);
+  const tail = `,"run_id":${JSON.stringify(runId)}}`;
+  const parts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    parts[i] =
+      `{"key":${key},"value":${r.is_nan ? "NaN" : numberToJson(r.value)},"timestamp":${r.timestamp},"step":${r.step}${tail}`;
+  }
+  return `{"metrics":[${parts.join(",")}]}`;
+}

@@ -1,0 +1,83 @@
+/** Builds the control plane's HTTP app from its dependencies. No I/O happens here beyond Fastify's own setup. */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { MlflowError, parseJson } from "@slipway/protocol";
+import type { ArtifactRepository } from "../../artifacts/artifact-repository.js";
+import { registerArtifactProxyRoutes } from "../../modules/artifacts-proxy/routes.js";
+import { registerTrackingRoutes } from "../../modules/tracking/routes.js";
+import type { TrackingService } from "../../modules/tracking/tracking-service.js";
+import { sendError } from "./errors.js";
+import type { HttpMetrics } from "./metrics.js";
+
+export interface AppDeps {
+  tracking: TrackingService;
+  artifacts: ArtifactRepository;
+  metrics: HttpMetrics;
+  version: string;
+  logger?: FastifyServerOptions["logger"];
+  /** Largest JSON request body accepted, in bytes. */
+  bodyLimit?: number;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.bodyLimit ?? 32 * 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 10_000 },
+  });
+
+  // JSON as MLflow's server reads it: NaN/Infinity tokens allowed; a body that is a JSON string is decoded again.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === "") {
+      done(null, {});
+      return;
+    }
+    try {
+      let value = parseJson(text);
+      if (typeof value === "string") value = parseJson(value);
+      done(null, value);
+    } catch {
+      done(new MlflowError("MALFORMED_REQUEST", "Malformed JSON in request body"), undefined);
+    }
+  });
+  app.removeContentTypeParser("text/plain");
+
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  app.setNotFoundHandler((request, reply) => {
+    const known =
+      app.hasRoute({ url: request.url.split("?")[0]!, method: "GET" }) ||
+      app.hasRoute({ url: request.url.split("?")[0]!, method: "POST" });
+    const error = known
+      ? new MlflowError("BAD_REQUEST", `Method ${request.method} is not allowed for ${request.url.split("?")[0]}`, {
+          status: 405,
+        })
+      : new MlflowError("ENDPOINT_NOT_FOUND", `No API endpoint at ${request.method} ${request.url.split("?")[0]}`);
+    return sendError(reply, error);
+  });
+
+  const { requests, duration } = deps.metrics;
+  app.addHook("onResponse", (request, reply, done) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      status: String(reply.statusCode),
+    };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.get("/health", (_request, reply) => reply.type("text/plain").send("OK"));
+  app.get("/version", (_request, reply) => reply.type("text/plain").send(deps.version));
+  app.get("/metrics", async (_request, reply) => {
+    const text = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(text);
+  });
+
+  registerTrackingRoutes(app, deps.tracking);
+  await registerArtifactProxyRoutes(app, deps.artifacts);
+  return app;
+}
