@@ -11,7 +11,14 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ["*.js", "*.mjs", "scripts/*.mjs", "bench/*.mjs", "packages/cli/bin/*.js"],
+          allowDefaultProject: [
+            "*.js",
+            "*.mjs",
+            "scripts/*.mjs",
+            "bench/*.mjs",
+            "packages/cli/bin/*.js",
+            "examples/*/*.mjs",
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 
 const BIN = fileURLToPath(new URL("../bin/slipway.js", import.meta.url));
+const QUICKSTART = fileURLToPath(new URL("../../../examples/quickstart/quickstart.mjs", import.meta.url));
 
 interface Result {
   code: number | null;
@@ -16,8 +17,12 @@ interface Result {
 }
 
 function slipway(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Result> {
+  return node([BIN, ...args], env, cwd);
+}
+
+function node(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, args, {
       env: { ...process.env, ...env },
       cwd,
       stdio: ["ignore", "pipe", "pipe"],
@@ -173,6 +178,46 @@ describe("slipway CLI", () => {
     const missing = await slipway(["runs", "get", "0123456789abcdef0123456789abcdef"], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /RESOURCE_DOES_NOT_EXIST: Run with id=0123456789abcdef0123456789abcdef not found/);
+  });
+
+  it("runs README's quickstart, then shows its run and artifacts through the CLI", async () => {
+    const env = { SLIPWAY_TRACKING_URI: url };
+    const r = await node([QUICKSTART], env);
+    assert.equal(r.code, 0, r.stderr);
+    const runId = /logged run ([0-9a-f]{32})/.exec(r.stdout)?.[1];
+    assert.ok(runId, r.stdout);
+    const search = await slipway(
+      ["runs", "search", "--experiment-name", "quickstart", "--filter", "metrics.loss < 0.5", "--json"],
+      env,
+    );
+    const runs = JSON.parse(search.stdout) as {
+      info: { run_id: string; status: string };
+      data: { metrics: { key: string; value: number }[]; params: { key: string; value: string }[] };
+    }[];
+    const run = runs.find((x) => x.info.run_id === runId);
+    assert.ok(run, search.stdout);
+    assert.equal(run.info.status, "FINISHED");
+    assert.deepEqual(run.data.metrics.find((m) => m.key === "loss")?.value, 0.2);
+    assert.deepEqual(run.data.params.map((p) => [p.key, p.value]).sort(), [
+      ["epochs", "5"],
+      ["lr", "0.01"],
+    ]);
+    const list = await slipway(["artifacts", "list", runId, "--path", "eval"], env);
+    assert.match(list.stdout, /eval\/summary\.json\s+file\s+\d+/);
+    const dst = join(dir, "download");
+    const down = await slipway(["artifacts", "download", runId, "--path", "eval/summary.json", "--dst", dst], env);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(JSON.parse(await readFile(join(dst, "summary.json"), "utf8")), { accuracy: 0.93 });
+    await writeFile(join(dir, "notes.txt"), "hello");
+    const up = await slipway(["artifacts", "log", runId, join(dir, "notes.txt"), "--artifact-path", "docs"], env);
+    assert.equal(up.code, 0, up.stderr);
+    const listed = await slipway(["artifacts", "list", runId, "--json"], env);
+    const top = (JSON.parse(listed.stdout) as { path: string; is_dir: boolean }[])
+      .filter((f) => f.is_dir)
+      .map((f) => f.path);
+    assert.ok(top.includes("docs") && top.includes("eval"), listed.stdout);
+    const missing = await slipway(["artifacts", "log", runId, join(dir, "nope.txt")], env);
+    assert.equal(missing.code, 2);
   });
 
   it("tells the user when the server cannot be reached", async () => {

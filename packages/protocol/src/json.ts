@@ -46,7 +46,9 @@ function parseWithNonFinite(text: string): unknown {
       i += 1;
     }
   }
-  return JSON.parse(out, (_key, value: unknown) => {
+  return JSON.parse(out, (key, value: unknown) => {
+    if (key === NAN_MARK || key === POS_INF_MARK || key === NEG_INF_MARK)
+      throw new SyntaxError("NaN or Infinity cannot be a key");
     if (value === NAN_MARK) return NaN;
     if (value === POS_INF_MARK) return Infinity;
     if (value === NEG_INF_MARK) return -Infinity;
@@ -63,6 +65,9 @@ export function numberToJson(value: number): string {
 
 /** JSON.stringify that writes non-finite numbers as NaN/Infinity/-Infinity instead of null. */
 export function stringifyJson(value: unknown): string {
+  // fast path: JSON.stringify writes NaN/Infinity as null, so output without "null" had none of them
+  const plain = JSON.stringify(value);
+  if (!plain.includes("null")) return plain;
   let hasNonFinite = false;
   const text = JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === "number" && !Number.isFinite(v)) {

@@ -46,16 +46,34 @@ CREATE TABLE params (
 );
 CREATE INDEX params_key_value ON params (key, value);
 
--- every logged value; identical (run, key, step, timestamp, value) rows are stored once, as MLflow does
-CREATE TABLE metrics (
+-- one row per (run, metric key); the metric's history lives in metric_chunks
+CREATE TABLE metric_series (
+  series_id INTEGER PRIMARY KEY,
   run_uuid TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
   key TEXT NOT NULL,
-  step INTEGER NOT NULL DEFAULT 0,
-  timestamp INTEGER NOT NULL,
-  value REAL NOT NULL,
-  is_nan INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (run_uuid, key, timestamp, step, value, is_nan)
-) WITHOUT ROWID;
+  points INTEGER NOT NULL DEFAULT 0,
+  next_seq INTEGER NOT NULL DEFAULT 0,
+  small_tail INTEGER NOT NULL DEFAULT 0,
+  sorted INTEGER NOT NULL DEFAULT 1,
+  last_timestamp INTEGER,
+  last_step INTEGER,
+  last_value REAL,
+  last_is_nan INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (run_uuid, key)
+);
+
+-- each log call appends one chunk per key: its points sorted and de-duplicated, packed as
+-- little-endian doubles (timestamp, step, value) and pre-rendered as MLflow Metric JSON
+CREATE TABLE metric_chunks (
+  series_id INTEGER NOT NULL REFERENCES metric_series (series_id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  min_step INTEGER NOT NULL,
+  max_step INTEGER NOT NULL,
+  points BLOB NOT NULL,
+  json BLOB NOT NULL,
+  PRIMARY KEY (series_id, seq)
+);
 
 -- per (run, key) the value with the greatest (step, timestamp, value): what search compares and sorts
 CREATE TABLE latest_metrics (

@@ -1,15 +1,14 @@
 /** Mounts every tracking RPC of the route table under /api/2.0 and /ajax-api/2.0. Handlers are thin. */
 import type { FastifyInstance } from "fastify";
+import { Readable } from "node:stream";
 import {
   compileValidator,
-  numberToJson,
   stringifyJson,
   trackingRoutes,
   type RouteSpec,
   type TrackingMethod,
 } from "@slipway/protocol";
 import type { TrackingService } from "./tracking-service.js";
-import type { MetricRow } from "./run-reader.js";
 
 export const API_PREFIXES = ["/api/2.0", "/ajax-api/2.0"] as const;
 
@@ -35,8 +34,9 @@ export function registerTrackingRoutes(app: FastifyInstance, service: TrackingSe
             };
             if (r.max_results === undefined && r.page_token === undefined) {
               const runId = r.run_id || r.run_uuid || "";
-              const rows = await service.metricHistoryRows(runId, r.metric_key);
-              return reply.type("application/json").send(metricHistoryJson(rows, runId));
+              const parts = await service.metricHistoryJson(runId, r.metric_key);
+              const length = parts.reduce((n, p) => n + p.byteLength, 0);
+              return reply.type("application/json").header("content-length", length).send(Readable.from(parts));
             }
           }
           const result = await call(req);
@@ -45,18 +45,4 @@ export function registerTrackingRoutes(app: FastifyInstance, service: TrackingSe
       });
     }
   }
-}
-
-/** Serialises a long metric history without building an object per point. */
-function metricHistoryJson(rows: readonly MetricRow[], runId: string): string {
-  if (rows.length === 0) return "{}";
-  const key = JSON.stringify(rows[0]!.key);
-  const tail = `,"run_id":${JSON.stringify(runId)}}`;
-  const parts = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    parts[i] =
-      `{"key":${key},"value":${r.is_nan ? "NaN" : numberToJson(r.value)},"timestamp":${r.timestamp},"step":${r.step}${tail}`;
-  }
-  return `{"metrics":[${parts.join(",")}]}`;
 }

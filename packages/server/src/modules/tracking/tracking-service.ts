@@ -8,7 +8,6 @@ import {
   invalidParameter,
   notFound,
   type DatasetInput,
-  type Metric,
   type Param,
   type RequestOf,
   type ResponseOf,
@@ -26,13 +25,20 @@ import {
   getRunRow,
   loadExperiments,
   loadRuns,
-  toMetric,
   toRunInfo,
   type ExperimentRow,
-  type MetricRow,
   type RunRow,
 } from "./run-reader.js";
 import { compileExperimentSearch, compileRunSearch } from "./search-sql.js";
+import {
+  comparePoints,
+  decodePoints,
+  encodePoints,
+  renderPoints,
+  sortUnique,
+  type Point,
+  type SeriesState,
+} from "./metric-chunks.js";
 import {
   LIMITS,
   decodePageToken,
@@ -564,34 +570,106 @@ export class TrackingService implements TrackingApi {
   async getMetricHistory(req: Req<"getMetricHistory">): Res<"getMetricHistory"> {
     const runId = this.runIdOf(req);
     await getRunRow(this.db, runId);
-    const order = `ORDER BY timestamp, step, is_nan, value`;
-    const base = `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ?`;
-    if (req.max_results === undefined && req.page_token === undefined) {
-      // the documented behaviour: the whole history (MLflow 3.4–3.6 return nothing here, a known bug)
-      const rows = await this.db.all<MetricRow>(`${base} ${order}`, [runId, req.metric_key]);
-      return rows.length > 0 ? { metrics: rows.map((r) => withRunId(toMetric(r), runId)) } : {};
-    }
-    const limit = validateMaxResults("max_results", req.max_results, 25000, Number.MAX_SAFE_INTEGER);
+    const series = await this.series(this.db, runId, req.metric_key);
+    const whole = req.max_results === undefined && req.page_token === undefined;
+    // without max_results: the whole history (the documented behaviour; MLflow 3.4–3.6 return nothing, a known bug)
+    const limit = whole
+      ? Number.MAX_SAFE_INTEGER
+      : validateMaxResults("max_results", req.max_results, 25000, Number.MAX_SAFE_INTEGER);
     const offset = decodePageToken(req.page_token);
-    const rows = await this.db.all<MetricRow>(`${base} ${order} LIMIT ? OFFSET ?`, [
-      runId,
-      req.metric_key,
-      limit + 1,
-      offset,
-    ]);
+    const page = series ? await this.historyPage(series, offset, limit) : { points: [], more: false };
     const out: ResponseOf<"getMetricHistory"> = {};
-    if (rows.length > 0) out.metrics = rows.slice(0, limit).map((r) => withRunId(toMetric(r), runId));
-    if (rows.length > limit) out.next_page_token = encodePageToken(offset + limit);
+    if (page.points.length > 0) {
+      out.metrics = page.points.map((p) => ({
+        key: req.metric_key,
+        value: p.value,
+        timestamp: p.timestamp,
+        step: p.step,
+        run_id: runId,
+      }));
+    }
+    if (page.more) out.next_page_token = encodePageToken(offset + limit);
     return out;
   }
 
-  /** Fast path for the HTTP layer: the history as ready-made rows, with no per-point objects. */
-  async metricHistoryRows(runId: string, key: string): Promise<MetricRow[]> {
+  /**
+   * The whole history of one metric as the UTF-8 JSON body of get-history, in pieces to be written in
+   * order: the chunks' pre-rendered bytes, with no object, string or encoding per point on this path.
+   */
+  async metricHistoryJson(runId: string, key: string): Promise<Uint8Array[]> {
     await getRunRow(this.db, validateRunId(runId));
-    return this.db.all<MetricRow>(
-      `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, is_nan, value`,
-      [runId, key],
+    const series = await this.series(this.db, runId, key);
+    if (!series || series.points === 0) return [Buffer.from("{}")];
+    if (series.sorted) {
+      const rows = await this.db.all<{ json: Uint8Array }>(
+        `SELECT json FROM metric_chunks WHERE series_id = ? ORDER BY seq`,
+        [series.series_id],
+      );
+      const parts: Uint8Array[] = [HISTORY_OPEN];
+      rows.forEach((r, i) => {
+        if (i > 0) parts.push(COMMA);
+        parts.push(r.json);
+      });
+      parts.push(HISTORY_CLOSE);
+      return parts;
+    }
+    const points = await this.allPoints(this.db, series);
+    return [Buffer.from(`{"metrics":[${renderPoints(key, points)}]}`)];
+  }
+
+  private async series(db: SqlExecutor, runId: string, key: string): Promise<SeriesState | undefined> {
+    return db.get<SeriesState>(`SELECT ${SERIES_COLUMNS} FROM metric_series WHERE run_uuid = ? AND key = ?`, [
+      runId,
+      key,
+    ]);
+  }
+
+  /** Every point of a series, in history order and without duplicates. */
+  private async allPoints(db: SqlExecutor, series: SeriesState): Promise<Point[]> {
+    const rows = await db.all<{ points: Uint8Array }>(
+      `SELECT points FROM metric_chunks WHERE series_id = ? ORDER BY seq`,
+      [series.series_id],
     );
+    const points: Point[] = [];
+    for (const r of rows) decodePoints(r.points, points);
+    return series.sorted ? points : sortUnique(points);
+  }
+
+  private async historyPage(
+    series: SeriesState,
+    offset: number,
+    limit: number,
+  ): Promise<{ points: Point[]; more: boolean }> {
+    if (!series.sorted) {
+      const all = await this.allPoints(this.db, series);
+      return { points: all.slice(offset, offset + limit), more: all.length > offset + limit };
+    }
+    // sorted chunks concatenate in order: decode only the chunks the page touches
+    const chunks = await this.db.all<{ seq: number; n: number }>(
+      `SELECT seq, n FROM metric_chunks WHERE series_id = ? ORDER BY seq`,
+      [series.series_id],
+    );
+    const wanted: number[] = [];
+    let start = 0;
+    let skip = 0;
+    for (const c of chunks) {
+      const end = start + c.n;
+      if (end > offset && start < offset + limit) {
+        if (wanted.length === 0) skip = offset - start;
+        wanted.push(c.seq);
+      }
+      start = end;
+    }
+    const points: Point[] = [];
+    for (let i = 0; i < wanted.length; i += 500) {
+      const seqs = wanted.slice(i, i + 500);
+      const rows = await this.db.all<{ points: Uint8Array }>(
+        `SELECT points FROM metric_chunks WHERE series_id = ? AND seq IN (${seqs.map(() => "?").join(", ")}) ORDER BY seq`,
+        [series.series_id, ...seqs],
+      );
+      for (const r of rows) decodePoints(r.points, points);
+    }
+    return { points: points.slice(skip, skip + limit), more: start > offset + limit };
   }
 
   async getMetricHistoryBulkInterval(req: Req<"getMetricHistoryBulkInterval">): Res<"getMetricHistoryBulkInterval"> {
@@ -616,26 +694,21 @@ export class TrackingService implements TrackingApi {
     if (req.start_step !== undefined && req.end_step !== undefined && req.start_step > req.end_step) {
       throw invalidParameter("end_step must be greater than start_step. ");
     }
+    const lo = req.start_step ?? -Infinity;
+    const hi = req.end_step ?? Infinity;
     const out: { key: string; value: number; timestamp: number; step: number; run_id: string }[] = [];
     for (const runId of runIds.sort()) {
       await getRunRow(this.db, runId);
-      const range = req.start_step !== undefined ? ` AND step >= ? AND step <= ?` : "";
-      const rangeParams: SqlValue[] = req.start_step !== undefined ? [req.start_step, req.end_step!] : [];
-      const steps = (
-        await this.db.all<{ step: number }>(
-          `SELECT DISTINCT step FROM metrics WHERE run_uuid = ? AND key = ?${range} ORDER BY step`,
-          [runId, req.metric_key, ...rangeParams],
-        )
-      ).map((r) => r.step);
-      const chosen = sampleSteps(steps, maxResults);
-      if (chosen.length === 0) continue;
-      const rows = await this.db.all<MetricRow>(
-        `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ?${range}
-         ORDER BY step, timestamp, is_nan, value`,
-        [runId, req.metric_key, ...rangeParams],
-      );
-      const wanted = new Set(chosen);
-      for (const r of rows) if (wanted.has(r.step)) out.push({ ...toMetric(r), step: r.step, run_id: runId });
+      const series = await this.series(this.db, runId, req.metric_key);
+      if (!series) continue;
+      const points = (await this.allPoints(this.db, series)).filter((p) => p.step >= lo && p.step <= hi);
+      points.sort((a, b) => a.step - b.step || comparePoints(a, b));
+      const steps = [...new Set(points.map((p) => p.step))];
+      const wanted = new Set(sampleSteps(steps, maxResults));
+      for (const p of points) {
+        if (wanted.has(p.step))
+          out.push({ key: req.metric_key, value: p.value, timestamp: p.timestamp, step: p.step, run_id: runId });
+      }
     }
     return out.length > 0 ? { metrics: out } : {};
   }
@@ -787,17 +860,14 @@ export class TrackingService implements TrackingApi {
 
   private async insertMetrics(tx: SqlExecutor, runId: string, metrics: readonly NormalMetric[]): Promise<void> {
     if (metrics.length === 0) return;
-    const CHUNK = 200;
-    for (let i = 0; i < metrics.length; i += CHUNK) {
-      const chunk = metrics.slice(i, i + CHUNK);
-      const params: SqlValue[] = [];
-      for (const m of chunk) params.push(runId, m.key, m.step, m.timestamp, m.value, m.isNan);
-      await tx.run(
-        `INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ${valuesList(chunk.length, 6)}
-         ON CONFLICT DO NOTHING`,
-        params,
-      );
+    const byKey = new Map<string, Point[]>();
+    for (const m of metrics) {
+      let list = byKey.get(m.key);
+      if (!list) byKey.set(m.key, (list = []));
+      list.push({ timestamp: m.timestamp, step: m.step, value: m.isNan ? NaN : m.value });
     }
+    for (const [key, raw] of byKey) await this.appendChunk(tx, runId, key, sortUnique(raw));
+
     // latest value per key: the greatest (step, timestamp, value), computed here so that one upsert per key is enough
     const latest = new Map<string, NormalMetric>();
     for (const m of metrics) {
@@ -805,6 +875,7 @@ export class TrackingService implements TrackingApi {
       if (!cur || compareMetric(m, cur) > 0) latest.set(m.key, m);
     }
     const rows = [...latest.values()];
+    const CHUNK = 200;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
       const params: SqlValue[] = [];
@@ -821,15 +892,104 @@ export class TrackingService implements TrackingApi {
       );
     }
   }
+
+  /**
+   * Appends one chunk (sorted, unique points) to a metric's series in one upsert that also keeps the
+   * series' `sorted` flag and last point, then merges the series' small tail chunks when there are many.
+   */
+  private async appendChunk(tx: SqlExecutor, runId: string, key: string, points: Point[]): Promise<void> {
+    const first = points[0]!;
+    const last = points[points.length - 1]!;
+    const nan = (p: Point) => (Number.isNaN(p.value) ? 1 : 0);
+    const val = (p: Point) => (Number.isNaN(p.value) ? 0 : p.value);
+    const lastTuple = `(metric_series.last_timestamp, metric_series.last_step, metric_series.last_is_nan, metric_series.last_value)`;
+    const newer = `(excluded.last_timestamp, excluded.last_step, excluded.last_is_nan, excluded.last_value) > ${lastTuple}`;
+    const row = await tx.get<{ series_id: number; seq: number; small_tail: number }>(
+      `INSERT INTO metric_series (run_uuid, key, points, next_seq, small_tail, sorted, last_timestamp, last_step, last_value, last_is_nan)
+       VALUES (?, ?, ?, 1, ?, 1, ?, ?, ?, ?)
+       ON CONFLICT (run_uuid, key) DO UPDATE SET
+         points = metric_series.points + excluded.points,
+         next_seq = metric_series.next_seq + 1,
+         small_tail = CASE WHEN excluded.points < ${SMALL_CHUNK} THEN metric_series.small_tail + 1 ELSE 0 END,
+         sorted = CASE WHEN metric_series.sorted = 1 AND (?, ?, ?, ?) > ${lastTuple} THEN 1 ELSE 0 END,
+         last_timestamp = CASE WHEN ${newer} THEN excluded.last_timestamp ELSE metric_series.last_timestamp END,
+         last_step = CASE WHEN ${newer} THEN excluded.last_step ELSE metric_series.last_step END,
+         last_value = CASE WHEN ${newer} THEN excluded.last_value ELSE metric_series.last_value END,
+         last_is_nan = CASE WHEN ${newer} THEN excluded.last_is_nan ELSE metric_series.last_is_nan END
+       RETURNING series_id, next_seq - 1 AS seq, small_tail`,
+      [
+        runId,
+        key,
+        points.length,
+        points.length < SMALL_CHUNK ? 1 : 0,
+        last.timestamp,
+        last.step,
+        val(last),
+        nan(last),
+        first.timestamp,
+        first.step,
+        nan(first),
+        val(first),
+      ],
+    );
+    await this.insertChunk(tx, row!.series_id, row!.seq, key, points);
+    if (row!.small_tail >= MERGE_TAIL) await this.mergeSmallTail(tx, row!.series_id, key, row!.small_tail);
+  }
+
+  private async insertChunk(
+    tx: SqlExecutor,
+    seriesId: number,
+    seq: number,
+    key: string,
+    points: Point[],
+  ): Promise<void> {
+    let minStep = Infinity;
+    let maxStep = -Infinity;
+    for (const p of points) {
+      if (p.step < minStep) minStep = p.step;
+      if (p.step > maxStep) maxStep = p.step;
+    }
+    await tx.run(
+      `INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, points, json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [seriesId, seq, points.length, minStep, maxStep, encodePoints(points), Buffer.from(renderPoints(key, points))],
+    );
+  }
+
+  /**
+   * Metrics logged a few at a time leave many small chunks; once MERGE_TAIL of them trail the series they
+   * are merged into one, so reads stay a few rows and the cost per logged point stays bounded.
+   */
+  private async mergeSmallTail(tx: SqlExecutor, seriesId: number, key: string, count: number): Promise<void> {
+    const small = await tx.all<{ seq: number; n: number; points: Uint8Array }>(
+      `SELECT seq, n, points FROM metric_chunks WHERE series_id = ? ORDER BY seq DESC LIMIT ?`,
+      [seriesId, count],
+    );
+    small.reverse();
+    const merged: Point[] = [];
+    for (const c of small) decodePoints(c.points, merged);
+    const first = small[0]!.seq;
+    await tx.run(`DELETE FROM metric_chunks WHERE series_id = ? AND seq >= ?`, [seriesId, first]);
+    const points = sortUnique(merged);
+    await this.insertChunk(tx, seriesId, first, key, points);
+    // merging sorts and de-duplicates the tail; the count of stored points drops by the duplicates removed
+    await tx.run(`UPDATE metric_series SET points = points - ?, small_tail = ? WHERE series_id = ?`, [
+      merged.length - points.length,
+      points.length < SMALL_CHUNK ? 1 : 0,
+      seriesId,
+    ]);
+  }
 }
+
+/** Chunks with fewer points than this are merged once MERGE_TAIL of them trail a series. */
+const SMALL_CHUNK = 1000;
+const MERGE_TAIL = 64;
+const SERIES_COLUMNS = "series_id, points, sorted";
+const HISTORY_OPEN = Buffer.from('{"metrics":[');
+const HISTORY_CLOSE = Buffer.from("]}");
+const COMMA = Buffer.from(",");
 
 function compareMetric(a: NormalMetric, b: NormalMetric): number {
   return a.step - b.step || a.timestamp - b.timestamp || a.value - b.value;
-}
-
-function withRunId(metric: Metric, runId: string): Metric {
-  metric.run_id = runId;
-  return metric;
 }
 
 function normaliseMetric(m: {

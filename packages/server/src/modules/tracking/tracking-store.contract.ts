@@ -461,6 +461,84 @@ export function trackingContract(name: string, make: () => Promise<ContractSubje
       assert.equal((await api().getMetricHistory({ run_id: id, metric_key: "same" })).metrics?.length, 1);
     });
 
+    test("histories logged one value at a time, out of order and with duplicates read back sorted and unique", async () => {
+      const run = await newRun();
+      const id = run.info.run_id;
+      // 150 single calls: more than one merge of small chunks
+      for (let i = 0; i < 150; i++)
+        await api().logMetric({ run_id: id, key: "single", value: i, timestamp: 1000 + i, step: i });
+      const single = await api().getMetricHistory({ run_id: id, metric_key: "single" });
+      assert.deepEqual(
+        single.metrics?.map((m) => m.step),
+        Array.from({ length: 150 }, (_, i) => i),
+      );
+      // out of order across calls, with an exact duplicate and a NaN at the same step
+      await api().logBatch({
+        run_id: id,
+        metrics: [
+          { key: "ooo", value: 3, timestamp: 30, step: 3 },
+          { key: "ooo", value: 1, timestamp: 10, step: 1 },
+        ],
+      });
+      await api().logBatch({
+        run_id: id,
+        metrics: [
+          { key: "ooo", value: 2, timestamp: 20, step: 2 },
+          { key: "ooo", value: 1, timestamp: 10, step: 1 },
+        ],
+      });
+      await api().logBatch({
+        run_id: id,
+        metrics: [
+          { key: "ooo", value: NaN, timestamp: 20, step: 2 },
+          { key: "ooo", value: 0, timestamp: 5, step: 0 },
+        ],
+      });
+      const ooo = await api().getMetricHistory({ run_id: id, metric_key: "ooo" });
+      assert.deepEqual(
+        ooo.metrics?.map((m) => [m.timestamp, m.step]),
+        [
+          [5, 0],
+          [10, 1],
+          [20, 2],
+          [20, 2],
+          [30, 3],
+        ],
+      );
+      assert.ok(Number.isNaN(ooo.metrics?.[3]?.value));
+      const paged: number[] = [];
+      let token: string | undefined;
+      do {
+        const page = await api().getMetricHistory({
+          run_id: id,
+          metric_key: "ooo",
+          max_results: 2,
+          ...(token ? { page_token: token } : {}),
+        });
+        paged.push(...(page.metrics ?? []).map((m) => m.timestamp));
+        token = page.next_page_token;
+      } while (token);
+      assert.deepEqual(paged, [5, 10, 20, 20, 30]);
+      // pages over a sorted series spanning many chunks
+      const steps: number[] = [];
+      token = undefined;
+      do {
+        const page = await api().getMetricHistory({
+          run_id: id,
+          metric_key: "single",
+          max_results: 40,
+          ...(token ? { page_token: token } : {}),
+        });
+        steps.push(...(page.metrics ?? []).map((m) => m.step ?? 0));
+        token = page.next_page_token;
+      } while (token);
+      assert.deepEqual(
+        steps,
+        Array.from({ length: 150 }, (_, i) => i),
+      );
+      assert.equal((await api().getRun({ run_id: id })).run.data.metrics?.find((m) => m.key === "ooo")?.value, 3);
+    });
+
     test("log-inputs records datasets on the run", async () => {
       const run = await newRun();
       const dataset = {

@@ -43,8 +43,20 @@ function normpath(path: string): string {
   return joined === "" ? "." : joined;
 }
 
+/** Keys already found valid, per kind: logging repeats the same few keys millions of times. */
+const validKeys = { metric: new Set<string>(), param: new Set<string>(), tag: new Set<string>() };
+const VALID_KEYS_CAP = 10_000;
+
 /** Metric, param and tag keys: allowed characters, length, and "path-unique" (no `a//b`, `../x`, `/x`). */
 export function validateKey(kind: "metric" | "param" | "tag", key: string): void {
+  const known = validKeys[kind];
+  if (known.has(key)) return;
+  checkKey(kind, key);
+  if (known.size >= VALID_KEYS_CAP) known.clear();
+  known.add(key);
+}
+
+function checkKey(kind: "metric" | "param" | "tag", key: string): void {
   if (key.length > LIMITS.maxEntityKey) {
     throw invalidParameter(
       `${capitalise(kind)} '${key.slice(0, 50)}...' had length ${key.length}, which exceeded length limit of ${LIMITS.maxEntityKey}`,

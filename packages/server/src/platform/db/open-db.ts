@@ -1,7 +1,5 @@
 import { resolve } from "node:path";
 import { MlflowError } from "@slipway/protocol";
-import { PostgresDb } from "./postgres-db.js";
-import { SqliteDb } from "./sqlite-db.js";
 import type { SqlDb } from "./sql-db.js";
 
 /** Parses a backend-store URI: `sqlite:///relative/or/absolute.db`, `sqlite:///:memory:`, `postgresql://...`. */
@@ -24,7 +22,13 @@ export function parseStoreUri(uri: string): { kind: "sqlite"; path: string } | {
   );
 }
 
+/** Opens the store; each driver is loaded only when its kind of database is used. */
 export async function openDb(uri: string): Promise<SqlDb> {
   const parsed = parseStoreUri(uri);
-  return parsed.kind === "sqlite" ? SqliteDb.open(parsed.path) : PostgresDb.open(parsed.url);
+  if (parsed.kind === "sqlite") {
+    const { SqliteDb } = await import("./sqlite-db.js");
+    return SqliteDb.open(parsed.path);
+  }
+  const { PostgresDb } = await import("./postgres-db.js");
+  return PostgresDb.open(parsed.url);
 }

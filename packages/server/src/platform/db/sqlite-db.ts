@@ -5,13 +5,22 @@ import type { DbTimings, Row, SqlDb, SqlExecutor, SqlValue } from "./sql-db.js";
 
 type Statement = Database.Statement<unknown[], unknown>;
 
+interface PendingTx {
+  fn: (tx: SqlExecutor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most logical transactions committed together. */
+const MAX_GROUP = 64;
+
 /**
  * SQLite through better-sqlite3 (synchronous). WAL with synchronous=NORMAL: a committed transaction
  * is in the WAL before the call returns, so it survives a killed process.
  *
  * Because the driver is synchronous and the store API is async, a transaction could otherwise see
  * another request's statements interleave between its awaits; so while a transaction is open every
- * other statement waits for it, and transactions run one at a time.
+ * other statement waits for it, and transactions run one group at a time (see `transaction`).
  */
 export class SqliteDb implements SqlDb {
   readonly dialect = "sqlite" as const;
@@ -20,6 +29,8 @@ export class SqliteDb implements SqlDb {
   private readonly cache = new Map<string, Statement>();
   private txTail: Promise<void> = Promise.resolve();
   private txOpen = false;
+  private readonly pending: PendingTx[] = [];
+  private draining = false;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -32,8 +43,9 @@ export class SqliteDb implements SqlDb {
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
+    db.pragma("wal_autocheckpoint = 10000");
     db.pragma("case_sensitive_like = ON");
-    db.pragma("cache_size = -65536");
+    db.pragma("cache_size = -8192");
     return new SqliteDb(db);
   }
 
@@ -93,27 +105,72 @@ export class SqliteDb implements SqlDb {
     this.db.exec(sql);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    await this.idle();
-    let release!: () => void;
-    this.txTail = new Promise<void>((resolve) => (release = resolve));
-    this.txOpen = true;
-    const t0 = performance.now();
-    try {
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
-        const result = await fn(this.direct);
-        this.db.exec("COMMIT");
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        throw error;
+  /**
+   * Group commit: transactions requested in the same turn of the event loop share one physical
+   * transaction, each inside its own SAVEPOINT so that one failing rolls back only itself. Every caller
+   * is answered after the COMMIT, so an acknowledged write is durable, and each logical transaction is
+   * still all or nothing. Under concurrent writers this turns N commits (the expensive part: WAL
+   * frames) into one.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve, reject } as PendingTx);
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
       }
-    } finally {
-      this.txOpen = false;
-      this.timings.observer?.("transaction", (performance.now() - t0) / 1000);
-      release();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const group = this.pending.splice(0, MAX_GROUP);
+      let release!: () => void;
+      this.txTail = new Promise<void>((resolve) => (release = resolve));
+      this.txOpen = true;
+      const t0 = performance.now();
+      const outcomes: { ok: boolean; value: unknown }[] = [];
+      try {
+        this.db.exec("BEGIN IMMEDIATE");
+        const single = group.length === 1;
+        for (const item of group) {
+          if (!single) this.db.exec("SAVEPOINT slipway_tx");
+          try {
+            const value = await item.fn(this.direct);
+            if (!single) this.db.exec("RELEASE slipway_tx");
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            if (single) {
+              if (this.db.inTransaction) this.db.exec("ROLLBACK");
+            } else if (this.db.inTransaction) {
+              this.db.exec("ROLLBACK TO slipway_tx");
+              this.db.exec("RELEASE slipway_tx");
+            } else {
+              // the database rolled the whole group back (e.g. disk full): the earlier members are not durable
+              for (const o of outcomes) if (o.ok) Object.assign(o, { ok: false, value: error });
+              this.db.exec("BEGIN IMMEDIATE");
+            }
+            outcomes.push({ ok: false, value: error });
+          }
+        }
+        if (this.db.inTransaction) this.db.exec("COMMIT");
+      } catch (error) {
+        // BEGIN or COMMIT failed: nothing of the group is durable
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        for (const item of group) item.reject(error);
+        continue;
+      } finally {
+        this.txOpen = false;
+        this.timings.observer?.("transaction", (performance.now() - t0) / 1000);
+        release();
+      }
+      group.forEach((item, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) item.resolve(o.value);
+        else item.reject(o.value);
+      });
     }
+    this.draining = false;
   }
 
   close(): Promise<void> {
