@@ -3,3 +3,4 @@ export * from "./json.js";
 export * from "./validate.js";
 export * from "./mlflow/entities.js";
 export * from "./mlflow/tracking-api.js";
+export * from "./mlflow/registry-api.js";

@@ -1,15 +1,20 @@
 /**
- * `TrackingClient`: the MLflow tracking REST API, typed from the route table in `@slipway/protocol`.
- * Every route is a method (`client.createRun({...})`), plus `call(name, request)` and a few
+ * `TrackingClient`: the MLflow tracking and model-registry REST APIs, typed from the route tables in
+ * `@slipway/protocol`. Every route is a method (`client.createRun({...})`,
+ * `client.createRegisteredModel({...})`), plus `call(name, request)` and a few
  * conveniences that MLflow's own clients build from the same calls (get-or-create, paging).
  */
 import {
   MlflowError,
   parseJson,
+  registryRoutes,
   stringifyJson,
   trackingRoutes,
   type Experiment,
   type Metric,
+  type RegistryMethod,
+  type RegistryRequestOf,
+  type RegistryResponseOf,
   type RequestOf,
   type ResponseOf,
   type Run,
@@ -60,6 +65,26 @@ export type TrackingRouteMethods = {
   [M in TrackingMethod]: (request: RequestOf<M>, options?: CallOptions) => Promise<ResponseOf<M>>;
 };
 
+/** One exactly-typed method per route of the model-registry API. */
+export type RegistryRouteMethods = {
+  [M in RegistryMethod]: (request: RegistryRequestOf<M>, options?: CallOptions) => Promise<RegistryResponseOf<M>>;
+};
+
+/** Every route the client knows: the tracking API and the model registry. */
+export type ApiMethod = TrackingMethod | RegistryMethod;
+export type ApiRequestOf<M extends ApiMethod> = M extends TrackingMethod
+  ? RequestOf<M>
+  : M extends RegistryMethod
+    ? RegistryRequestOf<M>
+    : never;
+export type ApiResponseOf<M extends ApiMethod> = M extends TrackingMethod
+  ? ResponseOf<M>
+  : M extends RegistryMethod
+    ? RegistryResponseOf<M>
+    : never;
+
+const apiRoutes = { ...trackingRoutes, ...registryRoutes };
+
 export type SearchRunsQuery = Omit<RequestOf<"searchRuns">, "page_token">;
 export type SearchExperimentsQuery = Omit<RequestOf<"searchExperiments">, "page_token">;
 
@@ -109,14 +134,14 @@ export class TrackingClientBase {
     });
   }
 
-  /** Calls one route of the tracking API by name. GET routes send a query string, the rest JSON. */
-  async call<M extends TrackingMethod>(
+  /** Calls one route of the tracking or registry API by name. GET routes send a query string, the rest JSON. */
+  async call<M extends ApiMethod>(
     method: M,
-    request: RequestOf<M>,
+    request: ApiRequestOf<M>,
     options: CallOptions = {},
-  ): Promise<ResponseOf<M>> {
-    const route = Object.hasOwn(trackingRoutes, method) ? trackingRoutes[method] : undefined;
-    if (!route) throw new TypeError(`unknown tracking API method '${String(method)}'`);
+  ): Promise<ApiResponseOf<M>> {
+    const route = Object.hasOwn(apiRoutes, method) ? apiRoutes[method] : undefined;
+    if (!route) throw new TypeError(`unknown API method '${String(method)}'`);
     const isGet = route.method === "GET";
     const path = `/api/2.0${route.path}${isGet ? encodeQuery(request ?? {}) : ""}`;
     const json = isGet ? undefined : stringifyJson(request ?? {});
@@ -129,11 +154,11 @@ export class TrackingClientBase {
           : { accept: "application/json", "content-type": "application/json" },
       ...(json === undefined ? {} : { body: () => json }),
       ...(options.signal ? { signal: options.signal } : {}),
-      read: async (response): Promise<ResponseOf<M>> => {
+      read: async (response): Promise<ApiResponseOf<M>> => {
         const text = await response.text();
-        if (text.trim() === "") return {};
+        if (text.trim() === "") return {} as ApiResponseOf<M>;
         try {
-          return parseJson(text) as ResponseOf<M>;
+          return parseJson(text) as ApiResponseOf<M>;
         } catch (error) {
           throw new MlflowError(
             "INTERNAL_ERROR",
@@ -243,7 +268,7 @@ function nextToken(previous: string | undefined, next: string | undefined, count
   return next;
 }
 
-for (const name of Object.keys(trackingRoutes) as TrackingMethod[]) {
+for (const name of Object.keys(apiRoutes) as ApiMethod[]) {
   if (name in TrackingClientBase.prototype) {
     throw new Error(`route '${name}' collides with a TrackingClient member`);
   }
@@ -257,8 +282,8 @@ for (const name of Object.keys(trackingRoutes) as TrackingMethod[]) {
   });
 }
 
-/** A client of the tracking server: `call(...)`, the conveniences, and one method per route. */
-export type TrackingClient = TrackingClientBase & TrackingRouteMethods;
+/** A client of the tracking server: `call(...)`, the conveniences, and one method per route (tracking and registry). */
+export type TrackingClient = TrackingClientBase & TrackingRouteMethods & RegistryRouteMethods;
 
 export const TrackingClient = TrackingClientBase as unknown as {
   new (options?: TrackingClientOptions): TrackingClient;

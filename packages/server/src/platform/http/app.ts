@@ -3,6 +3,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { MlflowError, parseJson } from "@slipway/protocol";
 import type { ArtifactRepository } from "../../artifacts/artifact-repository.js";
 import { registerArtifactProxyRoutes } from "../../modules/artifacts-proxy/routes.js";
+import { registerRegistryRoutes } from "../../modules/registry/routes.js";
+import type { RegistryService } from "../../modules/registry/registry-service.js";
 import { registerTrackingRoutes } from "../../modules/tracking/routes.js";
 import type { TrackingService } from "../../modules/tracking/tracking-service.js";
 import { sendError } from "./errors.js";
@@ -10,6 +12,8 @@ import type { HttpMetrics } from "./metrics.js";
 
 export interface AppDeps {
   tracking: TrackingService;
+  /** The model registry; its routes are mounted when present. */
+  registry?: RegistryService;
   artifacts: ArtifactRepository;
   metrics: HttpMetrics;
   version: string;
@@ -47,14 +51,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
   app.setNotFoundHandler((request, reply) => {
-    const known =
-      app.hasRoute({ url: request.url.split("?")[0]!, method: "GET" }) ||
-      app.hasRoute({ url: request.url.split("?")[0]!, method: "POST" });
+    const url = request.url.split("?")[0]!;
+    const known = (["GET", "POST", "PUT", "PATCH", "DELETE"] as const).some((method) => app.hasRoute({ url, method }));
     const error = known
-      ? new MlflowError("BAD_REQUEST", `Method ${request.method} is not allowed for ${request.url.split("?")[0]}`, {
-          status: 405,
-        })
-      : new MlflowError("ENDPOINT_NOT_FOUND", `No API endpoint at ${request.method} ${request.url.split("?")[0]}`);
+      ? new MlflowError("BAD_REQUEST", `Method ${request.method} is not allowed for ${url}`, { status: 405 })
+      : new MlflowError("ENDPOINT_NOT_FOUND", `No API endpoint at ${request.method} ${url}`);
     return sendError(reply, error);
   });
 
@@ -78,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerTrackingRoutes(app, deps.tracking);
+  if (deps.registry) registerRegistryRoutes(app, deps.registry);
   await registerArtifactProxyRoutes(app, deps.artifacts);
   return app;
 }
