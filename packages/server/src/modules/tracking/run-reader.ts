@@ -9,7 +9,7 @@ import {
   type RunInfo,
   type RunStatus,
 } from "@slipway/protocol";
-import type { SqlExecutor, SqlValue } from "../../platform/db/sql-db.js";
+import type { Dialect, SqlExecutor, SqlValue } from "../../platform/db/sql-db.js";
 
 export interface RunRow {
   run_uuid: string;
@@ -135,6 +135,30 @@ function group<T extends { run_uuid: string }>(rows: T[]): Map<string, T[]> {
   return map;
 }
 
+/** A JSON array of objects with the given columns, aggregated per group by the database itself. */
+function jsonArrayOf(dialect: Dialect, cols: readonly string[]): string {
+  const pairs = cols.map((c) => `'${c}', ${c}`).join(", ");
+  return dialect === "sqlite" ? `json_group_array(json_object(${pairs}))` : `json_agg(json_build_object(${pairs}))`;
+}
+
+/**
+ * Per-run arrays from `jsonArrayOf`, each sorted by key. Sorting a run's dozen keys here is cheaper than
+ * an ORDER BY over the whole page (SQLite's index order usually leaves nothing to do).
+ */
+function byRunSortedByKey<T extends { key: string }>(
+  rows: readonly { run_uuid: string; j: unknown }[],
+): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const r of rows) {
+    const list = (typeof r.j === "string" ? JSON.parse(r.j) : r.j) as T[];
+    let sorted = true;
+    for (let i = 1; i < list.length && sorted; i++) if (list[i - 1]!.key > list[i]!.key) sorted = false;
+    if (!sorted) list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    map.set(r.run_uuid, list);
+  }
+  return map;
+}
+
 /** Loads full runs (info, latest metrics, params, tags, inputs) in the order of `ids`, in a handful of queries. */
 export async function loadRuns(db: SqlExecutor, ids: readonly string[]): Promise<Run[]> {
   if (ids.length === 0) return [];
@@ -149,20 +173,18 @@ export async function loadRuns(db: SqlExecutor, ids: readonly string[]): Promise
 async function loadRunChunk(db: SqlExecutor, ids: readonly string[]): Promise<Run[]> {
   const list = placeholders(ids.length);
   const params = ids as SqlValue[];
+  // params, tags and latest metrics come back as one JSON array per run, built by the database: a
+  // hundred rows to read instead of a few thousand
+  const perRun = (table: string, cols: readonly string[]) =>
+    db.all<{ run_uuid: string; j: unknown }>(
+      `SELECT run_uuid, ${jsonArrayOf(db.dialect, cols)} AS j FROM ${table} WHERE run_uuid IN (${list}) GROUP BY run_uuid`,
+      params,
+    );
   const [runs, metrics, runParams, tags, datasets, models] = await Promise.all([
     db.all<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_uuid IN (${list})`, params),
-    db.all<MetricRow & { run_uuid: string }>(
-      `SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN (${list}) ORDER BY key`,
-      params,
-    ),
-    db.all<{ run_uuid: string; key: string; value: string }>(
-      `SELECT run_uuid, key, value FROM params WHERE run_uuid IN (${list}) ORDER BY key`,
-      params,
-    ),
-    db.all<{ run_uuid: string; key: string; value: string }>(
-      `SELECT run_uuid, key, value FROM tags WHERE run_uuid IN (${list}) ORDER BY key`,
-      params,
-    ),
+    perRun("latest_metrics", ["key", "value", "timestamp", "step", "is_nan"]),
+    perRun("params", ["key", "value"]),
+    perRun("tags", ["key", "value"]),
     db.all<{
       run_uuid: string;
       tags: string;
@@ -184,9 +206,9 @@ async function loadRunChunk(db: SqlExecutor, ids: readonly string[]): Promise<Ru
     ),
   ]);
   const byId = new Map(runs.map((r) => [r.run_uuid, r]));
-  const m = group(metrics);
-  const p = group(runParams);
-  const t = group(tags);
+  const m = byRunSortedByKey<MetricRow>(metrics);
+  const p = byRunSortedByKey<{ key: string; value: string }>(runParams);
+  const t = byRunSortedByKey<{ key: string; value: string }>(tags);
   const d = group(datasets);
   const mi = group(models);
   const out: Run[] = [];
@@ -201,9 +223,9 @@ async function loadRunChunk(db: SqlExecutor, ids: readonly string[]): Promise<Ru
     const rm = m.get(id);
     if (rm) run.data.metrics = rm.map(toMetric);
     const rp = p.get(id);
-    if (rp) run.data.params = rp.map((x) => ({ key: x.key, value: x.value }));
+    if (rp) run.data.params = rp;
     const rt = t.get(id);
-    if (rt) run.data.tags = rt.map((x) => ({ key: x.key, value: x.value }));
+    if (rt) run.data.tags = rt;
     const rd = d.get(id);
     if (rd) {
       run.inputs!.dataset_inputs = rd.map((x): DatasetInput => {
