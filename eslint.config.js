@@ -68,6 +68,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ["packages/ml/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@slipway/*"], message: "ml is pure computation and imports nothing of ours." }] },
+      ],
+    },
+  },
+  {
     files: ["packages/protocol/**/*.ts"],
     rules: {
       "no-restricted-imports": [

@@ -183,16 +183,42 @@ async function logMetricRate(url) {
 
 // ---- workload 3: search-runs
 const FILTER = "metrics.acc > 0.5 and params.lr = '0.01'";
+/** POSTs with the lean client and returns the raw body; the clock stops at the last byte. */
+function postRaw(url, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}${path}`,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve(Buffer.concat(chunks)));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 async function searchLatency(url, experimentId, count) {
-  const body = { experiment_ids: [experimentId], filter: FILTER, order_by: ["metrics.acc DESC"], max_results: 100 };
-  for (let i = 0; i < 5; i++) await api(url, "runs/search", body); // warm
+  const body = JSON.stringify({
+    experiment_ids: [experimentId],
+    filter: FILTER,
+    order_by: ["metrics.acc DESC"],
+    max_results: 100,
+  });
+  for (let i = 0; i < 5; i++) await postRaw(url, "/api/2.0/mlflow/runs/search", body); // warm
   const times = [];
   let returned = 0;
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    const res = await api(url, "runs/search", body);
+    const raw = await postRaw(url, "/api/2.0/mlflow/runs/search", body);
     times.push(performance.now() - t0);
-    returned = res.runs?.length ?? 0;
+    returned = JSON.parse(raw.toString("utf8")).runs?.length ?? 0;
   }
   return { p50: median(times), p99: pct(times, 99), returned };
 }

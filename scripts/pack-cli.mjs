@@ -9,7 +9,12 @@ import { join, resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..");
 const stage = join(root, "pack", "stage");
 const read = (p) => JSON.parse(readFileSync(p, "utf8"));
-const WORKSPACE = { "@slipway/protocol": "protocol", "@slipway/sdk": "sdk", "@slipway/server": "server" };
+const WORKSPACE = {
+  "@slipway/protocol": "protocol",
+  "@slipway/ml": "ml",
+  "@slipway/sdk": "sdk",
+  "@slipway/server": "server",
+};
 
 rmSync(join(root, "pack"), { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });

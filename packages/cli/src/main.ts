@@ -6,6 +6,7 @@ import { registerArtifacts } from "./commands/artifacts.js";
 import { registerDb } from "./commands/db.js";
 import { registerExperiments } from "./commands/experiments.js";
 import { registerGc } from "./commands/gc.js";
+import { registerModels } from "./commands/models.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerServer } from "./commands/server.js";
 import { UsageError } from "./errors.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerExperiments(program);
   registerRuns(program);
   registerArtifacts(program);
+  registerModels(program);
   registerGc(program);
   for (const command of program.commands) {
     command.exitOverride();

@@ -4,3 +4,4 @@ export * from "./validate.js";
 export * from "./mlflow/entities.js";
 export * from "./mlflow/tracking-api.js";
 export * from "./mlflow/registry-api.js";
+export * from "./slipway/registry-history-api.js";

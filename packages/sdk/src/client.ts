@@ -58,6 +58,8 @@ export interface TrackingClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Extra headers on this request, e.g. Slipway's `x-slipway-reason` (see `withReason`). */
+  headers?: Record<string, string>;
 }
 
 /** One exactly-typed method per route of the tracking API. */
@@ -148,10 +150,11 @@ export class TrackingClientBase {
     return this.transport.request({
       method: route.method,
       path,
-      headers:
-        json === undefined
-          ? { accept: "application/json" }
-          : { accept: "application/json", "content-type": "application/json" },
+      headers: {
+        ...options.headers,
+        accept: "application/json",
+        ...(json === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(json === undefined ? {} : { body: () => json }),
       ...(options.signal ? { signal: options.signal } : {}),
       read: async (response): Promise<ApiResponseOf<M>> => {

@@ -1,4 +1,5 @@
 export * from "./client.js";
+export * from "./registry-history.js";
 export * from "./http-transport.js";
 export * from "./artifacts.js";
 export * from "./artifact-repository.js";
@@ -10,4 +11,7 @@ export * from "./metric-buffer.js";
 export * from "./run.js";
 export * from "./slipway.js";
 export * from "./yaml.js";
+export * from "./model-uri.js";
+export * from "./model-package.js";
+export { manifestDigest, type CacheOptions, type ManifestEntry, type PackageFile } from "./model-cache.js";
 export { SDK_VERSION } from "./version.js";

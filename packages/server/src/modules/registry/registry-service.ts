@@ -12,12 +12,15 @@ import {
   MODEL_VERSION_STAGES,
   invalidParameter,
   notFound,
+  type AliasHistoryRequest,
+  type AliasHistoryResponse,
   type RegistryApi,
   type RegistryRequestOf,
   type RegistryResponseOf,
 } from "@slipway/protocol";
 import type { SqlDb, SqlExecutor } from "../../platform/db/sql-db.js";
 import { decodePageToken, encodePageToken } from "../tracking/validation.js";
+import { queryAliasHistory } from "./alias-history.js";
 import {
   VERSION_COLUMNS,
   VERSION_FROM,
@@ -68,6 +71,11 @@ interface HistoryEntry {
   from: number | null;
   to: number | null;
   reason: string | null;
+}
+
+/** Why an alias or stage changed (Slipway's `X-Slipway-Reason` header), recorded in alias_history. */
+export interface ChangeContext {
+  reason?: string | undefined;
 }
 
 interface RunRef {
@@ -252,7 +260,10 @@ export class RegistryService implements RegistryApi {
 
   // ---------------------------------------------------------------- aliases
 
-  async setRegisteredModelAlias(req: Req<"setRegisteredModelAlias">): Res<"setRegisteredModelAlias"> {
+  async setRegisteredModelAlias(
+    req: Req<"setRegisteredModelAlias">,
+    context: ChangeContext = {},
+  ): Res<"setRegisteredModelAlias"> {
     const name = validateModelName(req.name);
     const alias = validateAlias(req.alias);
     const version = parseVersion(req.version);
@@ -266,12 +277,17 @@ export class RegistryService implements RegistryApi {
          ON CONFLICT (registered_model_id, alias) DO UPDATE SET version = excluded.version`,
         [model.id, alias, version],
       );
-      await this.recordHistory(tx, model, now, [{ kind: "alias", alias, from: old, to: version, reason: null }]);
+      await this.recordHistory(tx, model, now, [
+        { kind: "alias", alias, from: old, to: version, reason: context.reason ?? null },
+      ]);
     });
     return {};
   }
 
-  async deleteRegisteredModelAlias(req: Req<"deleteRegisteredModelAlias">): Res<"deleteRegisteredModelAlias"> {
+  async deleteRegisteredModelAlias(
+    req: Req<"deleteRegisteredModelAlias">,
+    context: ChangeContext = {},
+  ): Res<"deleteRegisteredModelAlias"> {
     const name = validateModelName(req.name);
     const alias = validateAlias(req.alias);
     const now = this.now();
@@ -284,7 +300,9 @@ export class RegistryService implements RegistryApi {
         model.id,
         alias,
       ]);
-      await this.recordHistory(tx, model, now, [{ kind: "alias", alias, from: old, to: null, reason: null }]);
+      await this.recordHistory(tx, model, now, [
+        { kind: "alias", alias, from: old, to: null, reason: context.reason ?? null },
+      ]);
     });
     return {};
   }
@@ -457,7 +475,10 @@ export class RegistryService implements RegistryApi {
     return {};
   }
 
-  async transitionModelVersionStage(req: Req<"transitionModelVersionStage">): Res<"transitionModelVersionStage"> {
+  async transitionModelVersionStage(
+    req: Req<"transitionModelVersionStage">,
+    context: ChangeContext = {},
+  ): Res<"transitionModelVersionStage"> {
     const name = validateModelName(req.name);
     const version = parseVersion(req.version);
     const stage = canonicalStage(requireValue(req.stage, "stage"));
@@ -497,6 +518,8 @@ export class RegistryService implements RegistryApi {
       if (archived.length > 0) {
         reason += `; archive_existing_versions: version${archived.length > 1 ? "s" : ""} ${archived.join(", ")}: ${stage} -> Archived`;
       }
+      // the client's reason first, then which versions moved where
+      if (context.reason !== undefined) reason = `${context.reason} (${reason})`;
       await this.recordHistory(tx, model, now, stageChanges(before, after, stage, reason));
       return { model_version: await loadVersion(tx, model, version) };
     });
@@ -507,6 +530,12 @@ export class RegistryService implements RegistryApi {
     const version = parseVersion(req.version);
     const row = await getVersionRow(this.db, await getModelRow(this.db, name), version);
     return { artifact_uri: row.storage_location ?? row.source };
+  }
+
+  // ---------------------------------------------------------------- Slipway: alias and stage history
+
+  async getAliasHistory(req: AliasHistoryRequest): Promise<AliasHistoryResponse> {
+    return queryAliasHistory(this.db, req);
   }
 
   // ---------------------------------------------------------------- helpers
