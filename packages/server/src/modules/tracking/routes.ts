@@ -34,9 +34,8 @@ export function registerTrackingRoutes(app: FastifyInstance, service: TrackingSe
             };
             if (r.max_results === undefined && r.page_token === undefined) {
               const runId = r.run_id || r.run_uuid || "";
-              const parts = await service.metricHistoryJson(runId, r.metric_key);
-              const length = parts.reduce((n, p) => n + p.byteLength, 0);
-              return reply.type("application/json").header("content-length", length).send(Readable.from(parts));
+              const body = await service.metricHistoryJson(runId, r.metric_key);
+              return reply.type("application/json").send(Readable.from(body, { objectMode: false }));
             }
           }
           const result = await call(req);

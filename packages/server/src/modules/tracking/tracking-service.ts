@@ -595,26 +595,42 @@ export class TrackingService implements TrackingApi {
   /**
    * The whole history of one metric as the UTF-8 JSON body of get-history, in pieces to be written in
    * order: the chunks' pre-rendered bytes, with no object, string or encoding per point on this path.
+   * Unknown runs are reported before the first piece.
    */
-  async metricHistoryJson(runId: string, key: string): Promise<Uint8Array[]> {
+  async metricHistoryJson(runId: string, key: string): Promise<AsyncIterable<Uint8Array>> {
     await getRunRow(this.db, validateRunId(runId));
     const series = await this.series(this.db, runId, key);
-    if (!series || series.points === 0) return [Buffer.from("{}")];
-    if (series.sorted) {
-      const rows = await this.db.all<{ json: Uint8Array }>(
-        `SELECT json FROM metric_chunks WHERE series_id = ? ORDER BY seq`,
-        [series.series_id],
-      );
-      const parts: Uint8Array[] = [HISTORY_OPEN];
-      rows.forEach((r, i) => {
-        if (i > 0) parts.push(COMMA);
-        parts.push(r.json);
-      });
-      parts.push(HISTORY_CLOSE);
-      return parts;
+    if (!series || series.points === 0) return toAsync([Buffer.from("{}")]);
+    if (!series.sorted) {
+      const points = await this.allPoints(this.db, series);
+      return toAsync([Buffer.from(`{"metrics":[${renderPoints(key, points)}]}`)]);
     }
-    const points = await this.allPoints(this.db, series);
-    return [Buffer.from(`{"metrics":[${renderPoints(key, points)}]}`)];
+    return this.streamChunks(series.series_id);
+  }
+
+  /**
+   * The chunks of a sorted series, a few at a time as the response is written, so that memory does not grow
+   * with the history. Chunks appended meanwhile are included; a merge of the tail keeps the first merged
+   * chunk's sequence number, so reading on from the last number seen never repeats or skips a point.
+   */
+  private async *streamChunks(seriesId: number): AsyncGenerator<Uint8Array> {
+    yield HISTORY_OPEN;
+    let last = -1;
+    let first = true;
+    for (;;) {
+      const rows = await this.db.all<{ seq: number; json: Uint8Array }>(
+        `SELECT seq, json FROM metric_chunks WHERE series_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+        [seriesId, last, STREAM_CHUNKS],
+      );
+      for (const r of rows) {
+        if (!first) yield COMMA;
+        first = false;
+        yield r.json;
+        last = r.seq;
+      }
+      if (rows.length < STREAM_CHUNKS) break;
+    }
+    yield HISTORY_CLOSE;
   }
 
   private async series(db: SqlExecutor, runId: string, key: string): Promise<SeriesState | undefined> {
@@ -985,8 +1001,16 @@ const SMALL_CHUNK = 1000;
 const MERGE_TAIL = 64;
 const SERIES_COLUMNS = "series_id, points, sorted";
 const HISTORY_OPEN = Buffer.from('{"metrics":[');
+/** Chunks read per query while streaming a history (about 1 MB for 1,000-point chunks). */
+const STREAM_CHUNKS = 16;
 const HISTORY_CLOSE = Buffer.from("]}");
 const COMMA = Buffer.from(",");
+
+function toAsync<T>(items: readonly T[]): AsyncIterable<T> {
+  return (async function* () {
+    for (const item of items) yield await Promise.resolve(item);
+  })();
+}
 
 function compareMetric(a: NormalMetric, b: NormalMetric): number {
   return a.step - b.step || a.timestamp - b.timestamp || a.value - b.value;

@@ -186,6 +186,34 @@ describe("HTTP surface", () => {
     assert.equal((paged.json().metrics as unknown[]).length, 3000);
   });
 
+  it("streams a history kept in many chunks, in order and complete", async () => {
+    const runId = await newRunId();
+    // 40 calls of 10 points: 40 chunks, more than one read of the streaming loop
+    for (let c = 0; c < 40; c++) {
+      const metrics = Array.from({ length: 10 }, (_, i) => ({
+        key: "acc",
+        value: c + i / 10,
+        timestamp: c * 10 + i,
+        step: c * 10 + i,
+      }));
+      assert.equal(
+        (await call("POST", "/api/2.0/mlflow/runs/log-batch", JSON.stringify({ run_id: runId, metrics }))).status,
+        200,
+      );
+    }
+    const r = await call("GET", `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=acc`);
+    const steps = (r.json().metrics as { step: number }[]).map((m) => m.step);
+    assert.deepEqual(
+      steps,
+      Array.from({ length: 400 }, (_, i) => i),
+    );
+    const missing = await call(
+      "GET",
+      `/api/2.0/mlflow/metrics/get-history?run_id=0123456789abcdef0123456789abcdef&metric_key=acc`,
+    );
+    assert.equal(missing.status, 404);
+  });
+
   it("refuses bodies over the limit with 413 and keeps serving", async () => {
     const huge = JSON.stringify({ name: "x".repeat(40 * 1024 * 1024) });
     const r = await call("POST", "/api/2.0/mlflow/experiments/create", huge);
