@@ -86,26 +86,9 @@ async function startServer(dir) {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 /** A lean keep-alive POST (node:http), so that the client costs as little as possible next to the server. */
-function post(url, path, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${url}${path}`,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () =>
-          res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode} ${Buffer.concat(chunks)}`)),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+async function post(url, path, body) {
+  const { status, body: raw } = await postRaw(url, path, body);
+  if (status !== 200) throw new Error(`${path}: ${status} ${raw}`);
 }
 
 async function api(url, path, body) {
@@ -183,7 +166,7 @@ async function logMetricRate(url) {
 
 // ---- workload 3: search-runs
 const FILTER = "metrics.acc > 0.5 and params.lr = '0.01'";
-/** POSTs with the lean client and returns the raw body; the clock stops at the last byte. */
+/** POSTs with a keep-alive agent and returns the status and raw body; a caller's clock stops at the last byte. */
 function postRaw(url, path, body) {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -196,7 +179,7 @@ function postRaw(url, path, body) {
       (res) => {
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve(Buffer.concat(chunks)));
+        res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
       },
     );
     req.on("error", reject);
@@ -216,7 +199,7 @@ async function searchLatency(url, experimentId, count) {
   let returned = 0;
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    const raw = await postRaw(url, "/api/2.0/mlflow/runs/search", body);
+    const { body: raw } = await postRaw(url, "/api/2.0/mlflow/runs/search", body);
     times.push(performance.now() - t0);
     returned = JSON.parse(raw.toString("utf8")).runs?.length ?? 0;
   }

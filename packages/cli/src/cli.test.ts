@@ -1,77 +1,26 @@
 /** End to end: the real `slipway` command in child processes, against a real server process. */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { runNode, runSlipway, startServerProcess, type ServerProcess } from "./testing/harness.js";
 
-const BIN = fileURLToPath(new URL("../bin/slipway.js", import.meta.url));
 const QUICKSTART = fileURLToPath(new URL("../../../examples/quickstart/quickstart.mjs", import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function slipway(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Result> {
-  return node([BIN, ...args], env, cwd);
-}
-
-function node(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...env },
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const slipway = runSlipway;
+const node = runNode;
 
 let dir: string;
-let server: ChildProcess;
 let url: string;
+let server: ServerProcess;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "slipway-cli-"));
-  server = spawn(
-    process.execPath,
-    [
-      BIN,
-      "server",
-      "--port",
-      "0",
-      "--backend-store-uri",
-      `sqlite:///${join(dir, "db", "slipway.db")}`,
-      "--artifacts-destination",
-      join(dir, "artifacts"),
-    ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    server.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    server.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  server = await startServerProcess("slipway-cli-");
+  ({ dir, url } = server);
 });
 
 after(async () => {
-  server.kill("SIGTERM");
-  await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once("exit", r)));
-  await rm(dir, { recursive: true, force: true });
+  await server.stop();
 });
 
 describe("slipway CLI", () => {

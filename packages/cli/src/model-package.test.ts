@@ -3,13 +3,12 @@
  * setAlias, every model URI form, loadModelPackage and its content-addressed cache — with the SDK.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { startServerProcess, type ServerProcess } from "./testing/harness.js";
 import { MlflowError } from "@slipway/protocol";
 import {
   ModelUriError,
@@ -25,10 +24,8 @@ import {
   type LoggedModel,
 } from "@slipway/sdk";
 
-const BIN = fileURLToPath(new URL("../bin/slipway.js", import.meta.url));
-
 let dir: string;
-let server: ChildProcess;
+let server: ServerProcess;
 let client: TrackingClient;
 let slipway: Slipway;
 let run: ActiveRun;
@@ -110,30 +107,9 @@ async function rejects(promise: Promise<unknown>, code: string, message: RegExp)
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "slipway-models-"));
-  server = spawn(
-    process.execPath,
-    [
-      BIN,
-      "server",
-      "--port",
-      "0",
-      "--backend-store-uri",
-      `sqlite:///${join(dir, "db", "slipway.db")}`,
-      "--artifacts-destination",
-      join(dir, "artifacts"),
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    server.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    server.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  server = await startServerProcess("slipway-packages-");
+  dir = server.dir;
+  const url = server.url;
   client = new TrackingClient({ trackingUri: url, maxRetries: 0 });
   slipway = new Slipway({ client, handleProcessExit: false });
   run = await slipway.startRun({ experiment: "model-packages", captureEnvironment: false });
@@ -142,9 +118,7 @@ before(async () => {
 
 after(async () => {
   await run?.end().catch(() => undefined);
-  server.kill("SIGTERM");
-  await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once("exit", r)));
-  await rm(dir, { recursive: true, force: true });
+  await server.stop();
 });
 
 describe("model packages against a real server", () => {

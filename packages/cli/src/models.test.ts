@@ -1,39 +1,16 @@
 /** End to end: `slipway models …` in child processes against a real server process. */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { AliasHistoryResponse, ModelVersion, RegisteredModel } from "@slipway/protocol";
 import { TrackingClient, withReason } from "@slipway/sdk";
+import { runSlipway, startServerProcess, type Result, type ServerProcess } from "./testing/harness.js";
 
-const BIN = fileURLToPath(new URL("../bin/slipway.js", import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-let dir: string;
-let server: ChildProcess;
+let server: ServerProcess;
 let url: string;
 
 function slipway(args: string[], env: Record<string, string> = { SLIPWAY_TRACKING_URI: url }): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runSlipway(args, env);
 }
 
 /** Runs the command, expects exit 0 and returns stdout. */
@@ -58,36 +35,12 @@ function rows(text: string): string[][] {
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "slipway-models-"));
-  server = spawn(
-    process.execPath,
-    [
-      BIN,
-      "server",
-      "--port",
-      "0",
-      "--backend-store-uri",
-      `sqlite:///${join(dir, "slipway.db")}`,
-      "--artifacts-destination",
-      join(dir, "artifacts"),
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    server.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    server.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  server = await startServerProcess("slipway-models-");
+  url = server.url;
 });
 
 after(async () => {
-  server.kill("SIGTERM");
-  await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once("exit", r)));
-  await rm(dir, { recursive: true, force: true });
+  await server.stop();
 });
 
 describe("slipway models", () => {

@@ -4,15 +4,10 @@
  * MLflow-compatibility suite for the registry.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  MlflowError,
-  type ModelVersion,
-  type RegistryApi,
-  type RegistryRequestOf,
-  type TrackingApi,
-} from "@slipway/protocol";
+import { backendSuite, rejectsWith, unique } from "../../testing/contract.js";
+import { type ModelVersion, type RegistryApi, type RegistryRequestOf, type TrackingApi } from "@slipway/protocol";
 
 export interface RegistryContractSubject {
   api: RegistryApi;
@@ -21,53 +16,16 @@ export interface RegistryContractSubject {
   cleanup(): Promise<void>;
 }
 
-async function rejectsWith(p: Promise<unknown>, code: string, status?: number, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof MlflowError, `expected MlflowError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (status !== undefined) assert.equal(e.status, status, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
-
-let counter = 0;
-function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${process.pid}-${Date.now()}-${counter}`;
-}
-
 const S3 = "s3://bucket/models";
 
 export function registryContract(name: string, make: () => Promise<RegistryContractSubject | { skip: string }>): void {
   describe(`registry contract: ${name}`, () => {
-    let subject: RegistryContractSubject | undefined;
-    let skip: string | undefined;
-    const api = (): RegistryApi => subject!.api;
-
-    before(async () => {
-      const made = await make();
-      if ("skip" in made) skip = made.skip;
-      else subject = made;
-    });
-    after(async () => {
-      await subject?.cleanup();
-    });
-
-    /** Registers a test that is skipped, with the reason, when the backend is unavailable. */
-    const test = (title: string, fn: () => Promise<void>): void => {
-      void it(title, async (t) => {
-        if (skip) {
-          t.skip(skip);
-          return;
-        }
-        await fn();
-      });
-    };
+    const { test, subject } = backendSuite(make);
+    const api = (): RegistryApi => subject().api;
 
     const newRun = async () => {
-      const { experiment_id } = await subject!.tracking.createExperiment({ name: unique("registry-exp") });
-      return (await subject!.tracking.createRun({ experiment_id })).run;
+      const { experiment_id } = await subject().tracking.createExperiment({ name: unique("registry-exp") });
+      return (await subject().tracking.createRun({ experiment_id })).run;
     };
     const newModel = async (prefix = "model") => {
       const modelName = unique(prefix);

@@ -1,15 +1,7 @@
-/** Mounts every model-registry RPC of the route table under /api/2.0 and /ajax-api/2.0. Handlers are thin. */
+/** Mounts every model-registry RPC of the route table, and Slipway's registry history route. */
 import type { FastifyInstance } from "fastify";
-import {
-  compileValidator,
-  registryHistoryRoutes,
-  registryRoutes,
-  stringifyJson,
-  SLIPWAY_REASON_HEADER,
-  type RegistryMethod,
-  type RouteSpec,
-} from "@slipway/protocol";
-import { API_PREFIXES } from "../tracking/routes.js";
+import { registryHistoryRoutes, registryRoutes, SLIPWAY_REASON_HEADER, type RegistryMethod } from "@slipway/protocol";
+import { mountRouteTable } from "../../platform/http/route-table.js";
 import { reasonFromHeader } from "./alias-history.js";
 import type { ChangeContext, RegistryService } from "./registry-service.js";
 
@@ -21,35 +13,18 @@ const TAKES_REASON: ReadonlySet<RegistryMethod> = new Set([
 ]);
 
 export function registerRegistryRoutes(app: FastifyInstance, service: RegistryService): void {
-  for (const [name, spec] of Object.entries(registryRoutes) as [RegistryMethod, RouteSpec][]) {
-    const validate = compileValidator(spec.request);
-    const call = service[name].bind(service) as (req: unknown, context?: ChangeContext) => Promise<unknown>;
-    const methods = [spec.method, ...(spec.alsoMethods ?? [])];
-    for (const prefix of API_PREFIXES) {
-      app.route({
-        method: methods,
-        url: `${prefix}${spec.path}`,
-        handler: async (request, reply) => {
-          // GET reads the query string; every other method (DELETE included) a JSON body
-          const input = request.method === "GET" ? request.query : request.body;
-          const req = validate(input);
-          const context = TAKES_REASON.has(name)
-            ? { reason: reasonFromHeader(request.headers[SLIPWAY_REASON_HEADER]) }
-            : undefined;
-          const result = await call(req, context);
-          return reply.type("application/json").send(stringifyJson(result));
-        },
-      });
-    }
-  }
-
+  mountRouteTable<RegistryMethod>(app, registryRoutes, (name, req, http) => {
+    const context: ChangeContext | undefined = TAKES_REASON.has(name)
+      ? { reason: reasonFromHeader(http.headers[SLIPWAY_REASON_HEADER]) }
+      : undefined;
+    return (service[name] as (request: unknown, context?: ChangeContext) => Promise<unknown>).call(
+      service,
+      req,
+      context,
+    );
+  });
   // Slipway's own registry API
-  const history = registryHistoryRoutes.getAliasHistory;
-  const validateHistory = compileValidator(history.request);
-  for (const prefix of API_PREFIXES) {
-    app.get(`${prefix}${history.path}`, async (request, reply) => {
-      const result = await service.getAliasHistory(validateHistory(request.query));
-      return reply.type("application/json").send(stringifyJson(result));
-    });
-  }
+  mountRouteTable(app, registryHistoryRoutes, (_name, req) =>
+    service.getAliasHistory(req as Parameters<RegistryService["getAliasHistory"]>[0]),
+  );
 }

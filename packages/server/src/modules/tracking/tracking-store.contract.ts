@@ -4,55 +4,19 @@
  * MLflow-compatibility suite.
  */
 import assert from "node:assert/strict";
-import { describe, it, before, after } from "node:test";
-import { MlflowError, type TrackingApi } from "@slipway/protocol";
+import { describe } from "node:test";
+import type { TrackingApi } from "@slipway/protocol";
+import { backendSuite, rejectsWith, unique } from "../../testing/contract.js";
 
 export interface ContractSubject {
   api: TrackingApi;
   cleanup(): Promise<void>;
 }
 
-async function rejectsWith(p: Promise<unknown>, code: string, status?: number, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof MlflowError, `expected MlflowError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (status !== undefined) assert.equal(e.status, status);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
-
-let counter = 0;
-function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${process.pid}-${Date.now()}-${counter}`;
-}
-
 export function trackingContract(name: string, make: () => Promise<ContractSubject | { skip: string }>): void {
   describe(`tracking contract: ${name}`, () => {
-    let subject: ContractSubject | undefined;
-    let skip: string | undefined;
-    const api = (): TrackingApi => subject!.api;
-
-    before(async () => {
-      const made = await make();
-      if ("skip" in made) skip = made.skip;
-      else subject = made;
-    });
-    after(async () => {
-      await subject?.cleanup();
-    });
-
-    /** Registers a test that is skipped, with the reason, when the backend is unavailable. */
-    const test = (title: string, fn: () => Promise<void>): void => {
-      void it(title, async (t) => {
-        if (skip) {
-          t.skip(skip);
-          return;
-        }
-        await fn();
-      });
-    };
+    const { test, subject } = backendSuite(make);
+    const api = (): TrackingApi => subject().api;
 
     const newExperiment = async (prefix = "exp") => {
       const { experiment_id } = await api().createExperiment({ name: unique(prefix) });
