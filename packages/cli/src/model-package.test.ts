@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { startServerProcess, type ServerProcess } from "./testing/harness.js";
+import { runSlipway, startServerProcess, type ServerProcess } from "./testing/harness.js";
 import { MlflowError } from "@slipway/protocol";
 import {
   ModelUriError,
@@ -260,6 +260,38 @@ describe("model packages against a real server", () => {
       await assert.rejects(stat(join(again.dir, "extra.bin")), /ENOENT/, what);
       assert.equal((await load()).cacheHit, true, what);
     }
+  });
+
+  it("slipway models download fetches a package by alias into the cache and copies it", async () => {
+    const env = { SLIPWAY_TRACKING_URI: server.url };
+    const dst = join(dir, "downloaded");
+    const r = await runSlipway(
+      [
+        "models",
+        "download",
+        "models:/iris-onnx@champion",
+        "--dst",
+        dst,
+        "--cache-dir",
+        join(dir, "cli-cache"),
+        "--json",
+      ],
+      env,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout) as { dir: string; digest: string; flavors: string[] };
+    assert.equal(info.dir, dst);
+    assert.match(info.digest, /^[0-9a-f]{64}$/);
+    assert.ok(info.flavors.includes("onnx"));
+    assert.deepEqual(await readFile(join(dst, "model.onnx")), onnxBytes);
+    const again = await runSlipway(
+      ["models", "download", "models:/iris-onnx@champion", "--cache-dir", join(dir, "cli-cache")],
+      env,
+    );
+    assert.match(again.stdout, /from the cache, verified/);
+    const bad = await runSlipway(["models", "download", "models:/no-such-model@x"], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /RESOURCE_DOES_NOT_EXIST|not found/);
   });
 
   it("loads a Slipway package with a data directory through runs:/", async () => {

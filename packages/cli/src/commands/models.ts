@@ -14,7 +14,9 @@ import {
   type RegisteredModel,
   type Run,
 } from "@slipway/protocol";
-import { aliasHistory, withReason, type TrackingClient } from "@slipway/sdk";
+import { aliasHistory, loadModelPackage, withReason, type TrackingClient } from "@slipway/sdk";
+import { cp } from "node:fs/promises";
+import { resolve } from "node:path";
 import { clientFor, TRACKING_URI_HELP, type ClientFlags } from "../client.js";
 import { UsageError } from "../errors.js";
 import { formatTime, stdoutOutput, table } from "../output.js";
@@ -454,6 +456,22 @@ async function describeAction(spec: string, flags: JsonFlags): Promise<void> {
   out.write(out.json ? JSON.stringify(lineage) : lineageText(ref, lineage));
 }
 
+async function downloadAction(uri: string, flags: ClientFlags & { dst?: string; cacheDir?: string }): Promise<void> {
+  const loaded = await loadModelPackage(clientFor(flags), uri, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+  let dir = loaded.dir;
+  if (flags.dst !== undefined) {
+    dir = resolve(flags.dst);
+    await cp(loaded.dir, dir, { recursive: true });
+  }
+  const out = stdoutOutput(flags.json === true);
+  const flavors = Object.keys(loaded.mlmodel.flavors);
+  if (out.json) out.write(JSON.stringify({ uri, dir, digest: loaded.digest, cache_hit: loaded.cacheHit, flavors }));
+  else
+    out.write(
+      `${uri} → ${dir}\n  digest ${loaded.digest}${loaded.cacheHit ? " (from the cache, verified)" : ""}\n  flavors ${flavors.join(", ")}`,
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function common(cmd: Command): Command {
@@ -516,4 +534,13 @@ export function registerModels(program: Command): void {
       .description("Show a version's lineage: source, run (params, metrics) and the run's datasets")
       .argument("<model>", "NAME@ALIAS, NAME/VERSION or NAME/STAGE (models:/ prefix optional)"),
   ).action(describeAction);
+
+  common(
+    models
+      .command("download")
+      .description("Download a model package into the verified local cache (and copy it to --dst)")
+      .argument("<uri>", "models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/STAGE or runs:/RUN_ID/PATH")
+      .option("--dst <dir>", "also copy the package to this directory")
+      .option("--cache-dir <dir>", "cache directory (env SLIPWAY_MODEL_CACHE; default ~/.cache/slipway/models)"),
+  ).action(downloadAction);
 }
