@@ -3,9 +3,6 @@
  * through HTTP (the route, its errors, the `X-Slipway-Reason` header and the SDK's helpers).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   MlflowError,
@@ -15,10 +12,8 @@ import {
   type AliasHistoryRequest,
 } from "@slipway/protocol";
 import { TrackingClient, aliasHistory, aliasHistoryPage, withReason } from "@slipway/sdk";
-import { upgrade } from "../../platform/db/migrate.js";
-import { PostgresDb } from "../../platform/db/postgres-db.js";
 import type { SqlDb } from "../../platform/db/sql-db.js";
-import { SqliteDb } from "../../platform/db/sqlite-db.js";
+import { openPostgresTestDatabase, openSqliteTestDatabase } from "../../testing/databases.js";
 import { createTempDatabase } from "../../testing/postgres.js";
 import { startTestServer, type TestServer } from "../../testing/server.js";
 import { reasonFromHeader } from "./alias-history.js";
@@ -29,32 +24,8 @@ interface Backend {
   cleanup(): Promise<void>;
 }
 
-async function sqlite(): Promise<Backend> {
-  const dir = await mkdtemp(join(tmpdir(), "slipway-alias-history-"));
-  const db = SqliteDb.open(join(dir, "slipway.db"));
-  await upgrade(db);
-  return {
-    db,
-    async cleanup() {
-      await db.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function postgres(): Promise<Backend | { skip: string }> {
-  const temp = await createTempDatabase();
-  if ("skip" in temp) return temp;
-  const db = await PostgresDb.open(temp.url);
-  await upgrade(db);
-  return {
-    db,
-    async cleanup() {
-      await db.close();
-      await temp.drop();
-    },
-  };
-}
+const sqlite = (): Promise<Backend> => openSqliteTestDatabase("slipway-alias-history-");
+const postgres = (): Promise<Backend | { skip: string }> => openPostgresTestDatabase("slipway-alias-history-");
 
 /** A test that is skipped with the backend's reason when the backend is not available. */
 function guarded(getSkip: () => string | undefined) {

@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalArtifactRepository } from "../../artifacts/local.js";
-import { upgrade } from "../../platform/db/migrate.js";
-import { PostgresDb } from "../../platform/db/postgres-db.js";
 import type { SqlDb, SqlExecutor, SqlValue } from "../../platform/db/sql-db.js";
-import { SqliteDb } from "../../platform/db/sqlite-db.js";
-import { createTempDatabase } from "../../testing/postgres.js";
+import { openPostgresTestDatabase, openSqliteTestDatabase } from "../../testing/databases.js";
 import { TrackingService } from "../tracking/tracking-service.js";
 import { registryContract } from "./registry.contract.js";
 import { RegistryService } from "./registry-service.js";
@@ -20,34 +15,13 @@ interface Backend {
 }
 
 async function sqlite(): Promise<Backend> {
-  const dir = await mkdtemp(join(tmpdir(), "slipway-registry-"));
-  const db = SqliteDb.open(join(dir, "slipway.db"));
-  await upgrade(db);
-  return {
-    db,
-    artifacts: join(dir, "artifacts"),
-    async cleanup() {
-      await db.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const t = await openSqliteTestDatabase("slipway-registry-");
+  return { ...t, artifacts: join(t.dir, "artifacts") };
 }
 
 async function postgres(): Promise<Backend | { skip: string }> {
-  const temp = await createTempDatabase();
-  if ("skip" in temp) return temp;
-  const db = await PostgresDb.open(temp.url);
-  await upgrade(db);
-  const dir = await mkdtemp(join(tmpdir(), "slipway-registry-"));
-  return {
-    db,
-    artifacts: dir,
-    async cleanup() {
-      await db.close();
-      await temp.drop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const t = await openPostgresTestDatabase("slipway-registry-");
+  return "skip" in t ? t : { ...t, artifacts: join(t.dir, "artifacts") };
 }
 
 function contractSubject(backend: Backend) {
