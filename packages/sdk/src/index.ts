@@ -1,5 +1,6 @@
 export * from "./client.js";
 export * from "./registry-history.js";
+export * from "./registry-events.js";
 export * from "./http-transport.js";
 export * from "./artifacts.js";
 export * from "./artifact-repository.js";

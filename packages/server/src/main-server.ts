@@ -4,6 +4,7 @@ import { openArtifactRepository } from "./artifacts/registry.js";
 import type { ArtifactRepository } from "./artifacts/artifact-repository.js";
 import { TrackingService } from "./modules/tracking/tracking-service.js";
 import { RegistryService } from "./modules/registry/registry-service.js";
+import { RegistryEvents } from "./modules/registry/registry-events.js";
 import { schemaStatus, upgrade } from "./platform/db/migrate.js";
 import { openDb } from "./platform/db/open-db.js";
 import type { SqlDb } from "./platform/db/sql-db.js";
@@ -61,7 +62,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const tracking = new TrackingService({ db, artifacts });
     const app = await buildApp({
       tracking,
-      registry: new RegistryService({ db }),
+      registry: new RegistryService({ db, events: new RegistryEvents() }),
       artifacts,
       metrics,
       version: slipwayVersion(),

@@ -69,7 +69,7 @@ const recorded = new WeakSet<object>();
 
 export async function recordEvent(tx: SqlExecutor, event: NewRegistryEvent): Promise<void> {
   // Ordering ids by commit: a later id may not commit before an earlier one, or a reader would skip it.
-  if (tx.dialect === "postgres") await tx.get(`SELECT pg_advisory_xact_lock(?) AS locked`, [PG_EVENT_LOCK]);
+  if (tx.dialect === "postgres") await tx.get(`SELECT pg_advisory_xact_lock(${PG_EVENT_LOCK}) AS locked`);
   await tx.run(
     `INSERT INTO registry_events (kind, model_name, version, alias, from_version, to_version, reason, created_at, payload)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -139,7 +139,7 @@ export function signallingCommits(db: SqlDb, events: RegistryEvents): SqlDb {
         if (wrote) events.notify();
       }
     },
-  } as SqlDb;
+  };
 }
 
 interface EventRow {

@@ -36,6 +36,15 @@ import {
   type VersionRow,
 } from "./registry-reader.js";
 import { compileModelSearch, compileVersionSearch } from "./registry-search.js";
+// Slipway: registry events
+import {
+  RegistryEvents,
+  eventsAfter,
+  recordEvent,
+  signallingCommits,
+  type EventFilter,
+  type StoredRegistryEvent,
+} from "./registry-events.js";
 import {
   ACTIVE_STAGES,
   IS_PROMPT_TAG,
@@ -59,6 +68,8 @@ import {
 export interface RegistryServiceDeps {
   db: SqlDb;
   now?: () => number;
+  /** Slipway: the commit signal of the event stream (one is made when absent). */
+  events?: RegistryEvents;
 }
 
 type Req<M extends keyof RegistryApi> = RegistryRequestOf<M>;
@@ -95,9 +106,13 @@ function isUniqueViolation(error: unknown): boolean {
 export class RegistryService implements RegistryApi {
   private readonly db: SqlDb;
   private readonly now: () => number;
+  /** Slipway: fired after every commit that recorded registry events. */
+  readonly events: RegistryEvents;
 
   constructor(deps: RegistryServiceDeps) {
-    this.db = deps.db;
+    // Slipway: registry events — transactions that record events fire `events` after COMMIT
+    this.events = deps.events ?? new RegistryEvents();
+    this.db = signallingCommits(deps.db, this.events);
     this.now = deps.now ?? Date.now;
   }
 
@@ -366,6 +381,14 @@ export class RegistryService implements RegistryApi {
           value,
         ]);
       }
+      // Slipway: registry events
+      await recordEvent(tx, {
+        kind: "model_version.created",
+        name: model.name,
+        version,
+        created_at: now,
+        payload: { source, ...(runId === undefined ? {} : { run_id: runId }) },
+      });
       return { model_version: await loadVersion(tx, model, version) };
     });
   }
@@ -521,6 +544,13 @@ export class RegistryService implements RegistryApi {
       // the client's reason first, then which versions moved where
       if (context.reason !== undefined) reason = `${context.reason} (${reason})`;
       await this.recordHistory(tx, model, now, stageChanges(before, after, stage, reason));
+      // Slipway: registry events — one per version whose stage changed
+      const moves: [number, string, string][] = [[version, row.current_stage, stage]];
+      for (const v of archived) moves.push([v, stage, "Archived"]);
+      for (const [v, from, to] of moves) {
+        const event = { name: model.name, version: v, alias: to, reason: context.reason ?? null, created_at: now };
+        await recordEvent(tx, { kind: "model_version.stage_changed", ...event, payload: { from_stage: from } });
+      }
       return { model_version: await loadVersion(tx, model, version) };
     });
   }
@@ -536,6 +566,13 @@ export class RegistryService implements RegistryApi {
 
   async getAliasHistory(req: AliasHistoryRequest): Promise<AliasHistoryResponse> {
     return queryAliasHistory(this.db, req);
+  }
+
+  // ---------------------------------------------------------------- Slipway: registry events
+
+  /** Stored events after `lastId`, oldest first (the event stream's query). */
+  async eventsAfter(lastId: number, limit: number, filter?: EventFilter): Promise<StoredRegistryEvent[]> {
+    return eventsAfter(this.db, lastId, limit, filter);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -576,6 +613,12 @@ export class RegistryService implements RegistryApi {
          VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
         [model.id, model.name, e.alias, e.from, e.to, now, e.reason, e.kind],
       );
+      // Slipway: registry events — every alias set, move and delete
+      if (e.kind === "alias") {
+        const kind = e.to === null ? "alias.deleted" : "alias.set";
+        const event = { name: model.name, version: e.to ?? e.from, alias: e.alias, reason: e.reason, created_at: now };
+        await recordEvent(tx, { kind, ...event, from_version: e.from, to_version: e.to });
+      }
     }
   }
 }

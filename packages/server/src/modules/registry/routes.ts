@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { registryHistoryRoutes, registryRoutes, SLIPWAY_REASON_HEADER, type RegistryMethod } from "@slipway/protocol";
 import { mountRouteTable } from "../../platform/http/route-table.js";
 import { reasonFromHeader } from "./alias-history.js";
+import { registerRegistryEventRoutes } from "./events-routes.js";
 import type { ChangeContext, RegistryService } from "./registry-service.js";
 
 /** The routes whose history rows take the client's reason from the `X-Slipway-Reason` header. */
@@ -27,4 +28,5 @@ export function registerRegistryRoutes(app: FastifyInstance, service: RegistrySe
   mountRouteTable(app, registryHistoryRoutes, (_name, req) =>
     service.getAliasHistory(req as Parameters<RegistryService["getAliasHistory"]>[0]),
   );
+  registerRegistryEventRoutes(app, service);
 }
