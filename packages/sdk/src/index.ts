@@ -1,6 +1,7 @@
 export * from "./client.js";
 export * from "./registry-history.js";
 export * from "./registry-events.js";
+export * from "./webhooks.js";
 export * from "./http-transport.js";
 export * from "./artifacts.js";
 export * from "./artifact-repository.js";

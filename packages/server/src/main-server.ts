@@ -5,6 +5,7 @@ import type { ArtifactRepository } from "./artifacts/artifact-repository.js";
 import { TrackingService } from "./modules/tracking/tracking-service.js";
 import { RegistryService } from "./modules/registry/registry-service.js";
 import { RegistryEvents } from "./modules/registry/registry-events.js";
+import { WebhookDispatcher, WebhookService, type WebhookDispatcherOptions } from "./modules/registry/webhooks.js";
 import { schemaStatus, upgrade } from "./platform/db/migrate.js";
 import { openDb } from "./platform/db/open-db.js";
 import type { SqlDb } from "./platform/db/sql-db.js";
@@ -53,16 +54,22 @@ export function redact(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
 }
 
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  options: { webhooks?: WebhookDispatcherOptions } = {},
+): Promise<RunningServer> {
   const db = await openStore(config.backendStoreUri, { autoUpgradeEmpty: true });
   try {
     const artifacts = await openArtifactRepository(config.artifactsDestination, { s3: config.s3 });
     const metrics = createHttpMetrics();
     db.timings.observer = (op, seconds) => metrics.dbSeconds.observe({ op }, seconds);
     const tracking = new TrackingService({ db, artifacts });
+    const events = new RegistryEvents();
+    const registry = new RegistryService({ db, events });
     const app = await buildApp({
       tracking,
-      registry: new RegistryService({ db, events: new RegistryEvents() }),
+      registry,
+      webhooks: new WebhookService(db),
       artifacts,
       metrics,
       version: slipwayVersion(),
@@ -71,6 +78,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
+    const webhooks = new WebhookDispatcher({ db, events, ...options.webhooks });
+    webhooks.start();
     const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
     let closed = false;
     return {
@@ -83,6 +92,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         if (closed) return;
         closed = true;
         await app.close();
+        await webhooks.stop();
         await db.close();
       },
     };

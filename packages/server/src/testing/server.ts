@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, type RunningServer } from "../main-server.js";
+import type { WebhookDispatcherOptions } from "../modules/registry/webhooks.js";
 import { loadServerConfig } from "../platform/config.js";
 
 export interface TestServer extends RunningServer {
@@ -10,7 +11,9 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { backendStoreUri?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { backendStoreUri?: string; webhooks?: WebhookDispatcherOptions } = {},
+): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), "slipway-server-"));
   const config = loadServerConfig(
     {
@@ -22,7 +25,7 @@ export async function startTestServer(options: { backendStoreUri?: string } = {}
     },
     {},
   );
-  const server = await startServer(config);
+  const server = await startServer(config, { webhooks: options.webhooks });
   return {
     ...server,
     dir,

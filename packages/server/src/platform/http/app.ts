@@ -5,6 +5,8 @@ import type { ArtifactRepository } from "../../artifacts/artifact-repository.js"
 import { registerArtifactProxyRoutes } from "../../modules/artifacts-proxy/routes.js";
 import { registerRegistryRoutes } from "../../modules/registry/routes.js";
 import type { RegistryService } from "../../modules/registry/registry-service.js";
+import type { WebhookService } from "../../modules/registry/webhooks.js";
+import { registerWebhookRoutes } from "../../modules/registry/webhooks-routes.js";
 import { registerTrackingRoutes } from "../../modules/tracking/routes.js";
 import type { TrackingService } from "../../modules/tracking/tracking-service.js";
 import { sendError } from "./errors.js";
@@ -14,6 +16,8 @@ export interface AppDeps {
   tracking: TrackingService;
   /** The model registry; its routes are mounted when present. */
   registry?: RegistryService;
+  /** Registry webhooks (MLflow's webhook API); mounted when present. */
+  webhooks?: WebhookService;
   artifacts: ArtifactRepository;
   metrics: HttpMetrics;
   version: string;
@@ -80,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerTrackingRoutes(app, deps.tracking);
   if (deps.registry) registerRegistryRoutes(app, deps.registry);
+  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks);
   await registerArtifactProxyRoutes(app, deps.artifacts);
   return app;
 }
