@@ -13,32 +13,9 @@
  * });
  * ```
  */
-import { MlflowError } from "@slipway/protocol";
+import { MlflowError, type RegistryEvent, type RegistryEventKind } from "@slipway/protocol";
 
-export type RegistryEventKind = "model_version.created" | "alias.set" | "alias.deleted" | "model_version.stage_changed";
-
-/** One registry event, as the stream's `data:` line carries it. Versions are strings, as in MLflow's API. */
-export interface RegistryEvent {
-  event_id: string;
-  kind: RegistryEventKind;
-  /** The registered model's name when the event happened. */
-  name: string;
-  /** Epoch milliseconds. */
-  created_at: number;
-  version?: string;
-  /** alias.set / alias.deleted */
-  alias?: string;
-  /** model_version.stage_changed: the version's new stage (its old one is `from_stage`). */
-  stage?: string;
-  from_stage?: string;
-  from_version?: string;
-  to_version?: string;
-  reason?: string;
-  /** model_version.created */
-  source?: string;
-  run_id?: string;
-  [extra: string]: unknown;
-}
+export type { RegistryEvent, RegistryEventKind };
 
 export interface SubscribeRegistryEventsOptions {
   /** Start after this event id (exclusive); default: from the first stored event. */

@@ -9,16 +9,10 @@
  *   id order. Ids commit in order (SQLite serialises writers; on PostgreSQL writers take an advisory lock before
  *   inserting), so a reader that resumes after the last id it saw misses nothing.
  */
-import { invalidParameter } from "@slipway/protocol";
+import { invalidParameter, REGISTRY_EVENT_KINDS, type RegistryEvent, type RegistryEventKind } from "@slipway/protocol";
 import type { SqlDb, SqlExecutor, SqlValue } from "../../platform/db/sql-db.js";
 
-export const REGISTRY_EVENT_KINDS = [
-  "model_version.created",
-  "alias.set",
-  "alias.deleted",
-  "model_version.stage_changed",
-] as const;
-export type RegistryEventKind = (typeof REGISTRY_EVENT_KINDS)[number];
+export { REGISTRY_EVENT_KINDS, type RegistryEventKind };
 
 /** An event as the service records it. */
 export interface NewRegistryEvent {
@@ -35,20 +29,8 @@ export interface NewRegistryEvent {
   payload?: Record<string, unknown>;
 }
 
-/** An event as the stream sends it (the `data:` line). Versions are strings, as in MLflow's API. */
-export interface RegistryEventData {
-  event_id: string;
-  kind: RegistryEventKind;
-  name: string;
-  created_at: number;
-  version?: string;
-  alias?: string;
-  stage?: string;
-  from_version?: string;
-  to_version?: string;
-  reason?: string;
-  [extra: string]: unknown;
-}
+/** An event as the stream sends it (the `data:` line): protocol's wire type. */
+export type RegistryEventData = RegistryEvent;
 
 export interface StoredRegistryEvent {
   id: number;

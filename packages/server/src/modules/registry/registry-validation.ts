@@ -1,5 +1,6 @@
 /** MLflow's naming rules and limits for registry entities (mlflow-rest-api.md sections 3 and 7), with its messages. */
 import { invalidParameter, MODEL_VERSION_STAGES, type ModelVersionStage } from "@slipway/protocol";
+import { normpath } from "../tracking/validation.js";
 
 export const REGISTRY_LIMITS = {
   maxTagKey: 250,
@@ -42,21 +43,6 @@ export function parseVersion(version: string | undefined): number {
 }
 
 const TAG_KEY_CHARS = /^[/\p{L}\p{N}_.\- :]*$/u;
-
-/** posixpath.normpath: collapse `//`, drop `.` segments, resolve `a/..`. */
-function normpath(path: string): string {
-  if (path === "") return ".";
-  const absolute = path.startsWith("/");
-  const out: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === ".." && out.length > 0 && out[out.length - 1] !== "..") out.pop();
-    else if (part === ".." && absolute) continue;
-    else out.push(part);
-  }
-  const joined = (absolute ? "/" : "") + out.join("/");
-  return joined === "" ? (absolute ? "/" : ".") : joined;
-}
 
 function invalidValue(path: string, value: string, message: string): Error {
   return invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${path}' supplied: ${message}`);

@@ -29,8 +29,9 @@ export const LIMITS = {
 
 const KEY_CHARS = /^[/\w.\- :]*$/u;
 
-function normpath(path: string): string {
-  // posixpath.normpath for the cases that matter: collapse //, drop ./ segments, resolve a/../
+/** posixpath.normpath: collapse `//`, drop `.` segments, resolve `a/..`. */
+export function normpath(path: string): string {
+  if (path === "") return ".";
   const absolute = path.startsWith("/");
   const out: string[] = [];
   for (const part of path.split("/")) {
@@ -40,7 +41,7 @@ function normpath(path: string): string {
     else out.push(part);
   }
   const joined = (absolute ? "/" : "") + out.join("/");
-  return joined === "" ? "." : joined;
+  return joined === "" ? (absolute ? "/" : ".") : joined;
 }
 
 /** Keys already found valid, per kind: logging repeats the same few keys millions of times. */
