@@ -101,6 +101,18 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
  * last, so a package whose `MLmodel` is visible is complete. The model is recorded in the run's
  * `mlflow.log-model.history` tag, as MLflow does; with `registeredModelName` it is also registered.
  */
+/** Checks that every file the package's flavors and input example name is present, as a package error. */
+function checkFilesOf(mlmodel: MLmodel, files: readonly { path: string }[], where: string): void {
+  try {
+    checkPackageFiles(
+      mlmodel,
+      files.map((f) => f.path),
+    );
+  } catch (error) {
+    throw packageError(where, error);
+  }
+}
+
 export async function logModel(
   run: ActiveRun,
   localDir: string,
@@ -121,14 +133,7 @@ export async function logModel(
   }
   const parsed = readPackageMLmodel(text, where, options);
   const files = await listLocalFiles(localDir);
-  try {
-    checkPackageFiles(
-      parsed,
-      files.map((f) => f.path),
-    );
-  } catch (error) {
-    throw packageError(where, error);
-  }
+  checkFilesOf(parsed, files, where);
   const mlmodel: MLmodel = {
     ...parsed,
     run_id: run.id,
@@ -196,14 +201,7 @@ async function inspectPackage(
     await rm(scratch, { recursive: true, force: true });
   }
   const mlmodel = readPackageMLmodel(text, where, options);
-  try {
-    checkPackageFiles(
-      mlmodel,
-      files.map((f) => f.path),
-    );
-  } catch (error) {
-    throw packageError(where, error);
-  }
+  checkFilesOf(mlmodel, files, where);
   return { resolved, mlmodel };
 }
 
@@ -348,14 +346,7 @@ export async function loadModelPackage(
   if (!files.some((f) => f.path === MLMODEL_FILE_NAME)) throw noMLmodel(where);
   const entry = await loadIntoCache(client, resolved.artifactUri, files, options, async (dir) => {
     const mlmodel = readPackageMLmodel(await readFile(join(dir, MLMODEL_FILE_NAME), "utf8"), where, options);
-    try {
-      checkPackageFiles(
-        mlmodel,
-        files.map((f) => f.path),
-      );
-    } catch (error) {
-      throw packageError(where, error);
-    }
+    checkFilesOf(mlmodel, files, where);
     return mlmodel;
   });
   return {

@@ -6,7 +6,7 @@ import {
   type ModelVersionStatus,
   type RegisteredModel,
 } from "@slipway/protocol";
-import type { SqlExecutor, SqlValue } from "../../platform/db/sql-db.js";
+import { placeholders, type SqlExecutor, type SqlValue } from "../../platform/db/sql-db.js";
 
 export interface ModelRow {
   id: number;
@@ -49,10 +49,6 @@ export const VERSION_FROM = "FROM model_versions mv JOIN registered_models rm ON
 /** A text column ordered by code point on both databases (PostgreSQL would otherwise use the database's collation). */
 export function byCodePoint(db: { dialect: string }, column: string): string {
   return db.dialect === "postgres" ? `${column} COLLATE "C"` : column;
-}
-
-function placeholders(n: number): string {
-  return new Array<string>(n).fill("?").join(", ");
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -4,7 +4,8 @@
  * depends only on the request's shape. Filters and order_by are parsed by `registry-filter.ts`.
  */
 import { invalidParameter } from "@slipway/protocol";
-import type { Dialect, SqlValue } from "../../platform/db/sql-db.js";
+import type { Dialect, Fragment, SqlValue } from "../../platform/db/sql-db.js";
+import { stringCondition } from "../tracking/search-sql.js";
 import { identifier, parseModelFilter, parseOrderTerm, parseVersionFilter, type Clause } from "./registry-filter.js";
 import { byCodePoint } from "./registry-reader.js";
 import { IS_PROMPT_TAG } from "./registry-validation.js";
@@ -15,34 +16,6 @@ import { IS_PROMPT_TAG } from "./registry-validation.js";
 export interface CompiledSearch {
   sql: string;
   params: SqlValue[];
-}
-
-interface Fragment {
-  sql: string;
-  params: SqlValue[];
-}
-
-function placeholders(n: number): string {
-  return new Array<string>(n).fill("?").join(", ");
-}
-
-function stringCondition(column: string, comparator: string, value: string | string[], dialect: Dialect): Fragment {
-  if (Array.isArray(value)) return { sql: `${column} IN (${placeholders(value.length)})`, params: [...value] };
-  switch (comparator) {
-    case "=":
-      return { sql: `${column} = ?`, params: [value] };
-    case "!=":
-      return { sql: `${column} <> ?`, params: [value] };
-    case "LIKE":
-      // SQLite connections run with case_sensitive_like = ON; PostgreSQL's LIKE is case-sensitive.
-      return { sql: `${column} LIKE ?`, params: [value] };
-    case "ILIKE":
-      return dialect === "postgres"
-        ? { sql: `${column} ILIKE ?`, params: [value] }
-        : { sql: `LOWER(${column}) LIKE LOWER(?)`, params: [value] };
-    default:
-      throw new Error(`unexpected string comparator ${comparator}`);
-  }
 }
 
 function numericCondition(column: string, comparator: string, value: number, dialect: Dialect): Fragment {

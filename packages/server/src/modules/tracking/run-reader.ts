@@ -9,7 +9,7 @@ import {
   type RunInfo,
   type RunStatus,
 } from "@slipway/protocol";
-import type { Dialect, SqlExecutor, SqlValue } from "../../platform/db/sql-db.js";
+import { placeholders, type Dialect, type SqlExecutor, type SqlValue } from "../../platform/db/sql-db.js";
 
 export interface RunRow {
   run_uuid: string;
@@ -81,10 +81,6 @@ export async function getExperimentRow(db: SqlExecutor, id: number, label = Stri
   ]);
   if (!row) throw notFound(`No Experiment with id=${label} exists`);
   return row;
-}
-
-function placeholders(n: number): string {
-  return new Array<string>(n).fill("?").join(", ");
 }
 
 /** Loads experiments with their tags, in the order of `ids`. */

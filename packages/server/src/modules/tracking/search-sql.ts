@@ -12,7 +12,7 @@
  *  - ordering by metric / param / tag: reuse the filter join for the same key when there is one,
  *    otherwise LEFT JOIN; missing values sort last in both directions, NaN after real values.
  */
-import type { Dialect, SqlValue } from "../../platform/db/sql-db.js";
+import { placeholders, type Dialect, type Fragment, type SqlValue } from "../../platform/db/sql-db.js";
 import {
   parseExperimentFilter,
   parseExperimentOrderBy,
@@ -46,17 +46,7 @@ export interface CompiledQuery {
   params: SqlValue[];
 }
 
-/** A piece of SQL text with the values of its placeholders, in order. */
-interface Fragment {
-  sql: string;
-  params: SqlValue[];
-}
-
 const DATASET_CONTEXT_TAG = "mlflow.data.context";
-
-function placeholders(n: number): string {
-  return new Array<string>(n).fill("?").join(", ");
-}
 
 function lifecycle(column: string, viewType: ViewType): Fragment {
   switch (viewType) {
@@ -69,8 +59,13 @@ function lifecycle(column: string, viewType: ViewType): Fragment {
   }
 }
 
-/** `column <cmp> ?` for a string comparator (`= != LIKE ILIKE IN NOT IN`). */
-function stringCondition(column: string, comparator: string, value: string | string[], dialect: Dialect): Fragment {
+/** `column <cmp> ?` for a string comparator (`= != LIKE ILIKE IN NOT IN`); the registry's search uses it too. */
+export function stringCondition(
+  column: string,
+  comparator: string,
+  value: string | string[],
+  dialect: Dialect,
+): Fragment {
   if (Array.isArray(value)) {
     const op = comparator === "NOT IN" ? "NOT IN" : "IN";
     return { sql: `${column} ${op} (${placeholders(value.length)})`, params: [...value] };

@@ -50,6 +50,17 @@ export function toDollarPlaceholders(sql: string): string {
   return out;
 }
 
+/** A piece of SQL text with the values of its placeholders, in order. */
+export interface Fragment {
+  sql: string;
+  params: SqlValue[];
+}
+
+/** `?, ?, ?` for a list of `n` values. */
+export function placeholders(n: number): string {
+  return new Array<string>(n).fill("?").join(", ");
+}
+
 /** Builds `(?, ?, ?), (?, ?, ?)` for a multi-row insert of `rows` rows of `width` values. */
 export function valuesList(rows: number, width: number): string {
   const one = `(${new Array<string>(width).fill("?").join(", ")})`;
