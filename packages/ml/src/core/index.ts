@@ -1,3 +1,4 @@
 export * from "./errors.js";
+export * from "./linear.js";
 export * from "./matrix.js";
 export * from "./random.js";
