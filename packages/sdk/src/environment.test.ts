@@ -84,6 +84,11 @@ test("inside a real git repository: commit, branch, remote (redacted), clean the
   assert.equal(tags[T.sourceName], join(repo, "train.js"));
   assert.equal(tags[T.sourceType], "LOCAL");
   assert.equal(tags[T.command], `/usr/bin/node ${join(repo, "train.js")} --lr 0.1`);
+  assert.deepEqual(JSON.parse(tags[T.argv] ?? "null"), ["/usr/bin/node", join(repo, "train.js"), "--lr", "0.1"]);
+  assert.equal(tags[T.gitRoot], repo);
+  assert.equal(tags[T.cwdInRepo], ".");
+  const fromSub = await captureEnvironment({ cwd: sub, argv: ["node", "x.js"], execArgv: [] });
+  assert.equal(fromSub.cwdInRepo, "sub");
   assert.ok(!Object.values(tags).some((v) => v.includes("s3cret")));
 });
 
@@ -117,7 +122,7 @@ test("outside any repository the git fields are absent, not an error", async () 
     assert.equal(env.git, undefined);
     assert.equal(env.sourceName, undefined);
     const tags = environmentTags(env);
-    for (const key of [T.gitCommit, T.gitBranch, T.gitRepoUrl, T.gitDirty, T.sourceName])
+    for (const key of [T.gitCommit, T.gitBranch, T.gitRepoUrl, T.gitDirty, T.sourceName, T.gitRoot, T.cwdInRepo])
       assert.equal(tags[key], undefined, key);
     assert.equal(tags[T.nodeVersion], process.version);
     assert.equal(tags[T.platform], `${process.platform}-${process.arch}`);
@@ -184,6 +189,8 @@ test("long tag values are clipped to MLflow's 8000 characters", () => {
     platform: "linux",
     arch: "x64",
     command: "x".repeat(9000),
+    argv: ["x".repeat(9000)],
   });
   assert.equal(tags[T.command]!.length, 8000);
+  assert.equal(tags[T.argv], undefined, "a clipped argv could not be run again, so it is left out");
 });

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { userInfo } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 
 export interface GitInfo {
   commit?: string;
@@ -32,6 +32,13 @@ export interface RunEnvironment {
   arch: string;
   /** argv (with Node's own flags), shell-quoted so it can be pasted back into a shell. */
   command: string;
+  /**
+   * The same command as a list: argv[0] (Node), Node's flags, then the script and its arguments, so
+   * `slipway runs reproduce` can run it again without parsing shell quoting.
+   */
+  argv: string[];
+  /** The working directory, relative to the git root (`.` at the root), when inside a repository. */
+  cwdInRepo?: string;
   /** The entry script (`process.argv[1]`), when there is one. */
   sourceName?: string;
   user?: string;
@@ -65,6 +72,10 @@ export const ENVIRONMENT_TAGS = {
   nodeVersion: "slipway.node.version",
   platform: "slipway.platform",
   command: "slipway.command",
+  argv: "slipway.argv",
+  gitRoot: "slipway.git.root",
+  cwdInRepo: "slipway.git.cwd",
+  reproduces: "slipway.reproduces",
   lockfileSha256: "slipway.lockfile.sha256",
 } as const;
 
@@ -191,13 +202,19 @@ export async function captureEnvironment(options: CaptureEnvironmentOptions = {}
   const argv = options.argv ?? process.argv;
   const execArgv = options.execArgv ?? process.execArgv;
   const [git, lockPath] = await Promise.all([captureGit(cwd, options), findLockfile(cwd)]);
+  const fullArgv = [...argv.slice(0, 1), ...execArgv, ...argv.slice(1)];
   const env: RunEnvironment = {
     nodeVersion: process.version,
     platform: process.platform,
     arch: process.arch,
-    command: shellQuote([...argv.slice(0, 1), ...execArgv, ...argv.slice(1)]),
+    command: shellQuote(fullArgv),
+    argv: fullArgv,
   };
   if (git) env.git = git;
+  if (git?.root) {
+    const inRepo = relative(git.root, resolve(cwd));
+    if (!inRepo.startsWith("..") && !isAbsolute(inRepo)) env.cwdInRepo = inRepo === "" ? "." : inRepo;
+  }
   const source = argv[1];
   if (source) env.sourceName = source;
   const user = currentUser();
@@ -229,6 +246,10 @@ export function environmentTags(env: RunEnvironment): Record<string, string> {
   tags[T.nodeVersion] = env.nodeVersion;
   tags[T.platform] = `${env.platform}-${env.arch}`;
   tags[T.command] = clip(env.command);
+  const argvJson = JSON.stringify(env.argv);
+  if (argvJson.length <= MAX_TAG_VALUE) tags[T.argv] = argvJson;
+  if (env.git?.root) tags[T.gitRoot] = clip(env.git.root);
+  if (env.cwdInRepo !== undefined) tags[T.cwdInRepo] = clip(env.cwdInRepo);
   if (env.lockfile) tags[T.lockfileSha256] = env.lockfile.sha256;
   return tags;
 }

@@ -44,6 +44,7 @@ test("startRun: gets or creates the experiment, creates the run with environment
     runName: "lr-0.1",
     tags: { team: "ml" },
     params: { lr: 0.1, epochs: 3, fast: true },
+    logGitDiff: false, // this checkout may be dirty; the diff upload is tested by the CLI's reproduce.test.ts
   });
   assert.equal(run.info.status, "RUNNING");
   assert.equal(run.info.run_name, "lr-0.1");

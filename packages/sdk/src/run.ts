@@ -5,6 +5,7 @@
 import { stat } from "node:fs/promises";
 import {
   MlflowError,
+  type Dataset,
   type FileInfo,
   type Metric,
   type Param,
@@ -194,6 +195,21 @@ export class ActiveRun {
   async logArtifacts(localDir: string, artifactPath?: string): Promise<void> {
     this.checkOpen();
     await this.client.artifacts.logArtifacts(this.artifactUri, localDir, artifactPath);
+  }
+
+  /**
+   * Records a dataset the run used (MLflow's log-inputs): its name, a digest of its content (what
+   * `slipway runs reproduce` compares), where it came from, and an optional schema and profile (JSON text).
+   * `context` is MLflow's `mlflow.data.context` input tag (`training`, `test`, `validation`...).
+   */
+  async logInput(dataset: Dataset, context?: string): Promise<void> {
+    this.checkOpen();
+    await this.client.logInputs({
+      run_id: this.id,
+      datasets: [
+        { dataset, ...(context === undefined ? {} : { tags: [{ key: "mlflow.data.context", value: context }] }) },
+      ],
+    });
   }
 
   /** Writes text as the artifact file `artifactPath`. */

@@ -6,6 +6,7 @@ import { MlflowError, type RunInfo, type RunStatus } from "@slipway/protocol";
 import { TrackingClient, type TrackingClientOptions } from "./client.js";
 import {
   captureEnvironment,
+  ENVIRONMENT_TAGS,
   environmentTags,
   type CaptureEnvironmentOptions,
   type RunEnvironment,
@@ -44,7 +45,10 @@ export interface StartRunOptions {
   /** Record git state, Node version, platform, command, user and lockfile as tags. Default true (not on resume). */
   captureEnvironment?: boolean;
   environment?: CaptureEnvironmentOptions;
-  /** Upload `git diff HEAD` as `slipway/git-diff.patch` when the working tree is dirty. Default false. */
+  /**
+   * Upload `git diff HEAD` as `slipway/git-diff.patch` when the working tree is dirty, so that
+   * `slipway runs reproduce` can re-apply it. Default true.
+   */
   logGitDiff?: boolean;
   /** Makes this a child run (`mlflow.parentRunId`). */
   parentRunId?: string;
@@ -105,7 +109,7 @@ export class Slipway {
       const extraTags = options.runId ? tags : Object.fromEntries(Object.entries(tags).slice(CREATE_TAGS_MAX));
       if (Object.keys(extraTags).length > 0) await run.setTags(extraTags);
       if (options.params && Object.keys(options.params).length > 0) await run.logParams(options.params);
-      if (options.logGitDiff && environment?.git?.diff)
+      if (options.logGitDiff !== false && environment?.git?.diff)
         await run.logText(environment.git.diff, "slipway/git-diff.patch");
     } catch (error) {
       await run.end("FAILED").catch(() => undefined);
@@ -188,6 +192,10 @@ export class Slipway {
     return {
       ...(environment ? environmentTags(environment) : {}),
       ...(options.parentRunId ? { "mlflow.parentRunId": options.parentRunId } : {}),
+      // set by `slipway runs reproduce` for the command it re-runs: links the new run to the old one
+      ...(environment && !options.parentRunId && process.env.SLIPWAY_REPRODUCES
+        ? { [ENVIRONMENT_TAGS.reproduces]: process.env.SLIPWAY_REPRODUCES }
+        : {}),
       ...(options.description ? { "mlflow.note.content": options.description } : {}),
       ...options.tags,
     };

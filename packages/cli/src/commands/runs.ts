@@ -3,6 +3,7 @@ import type { Run } from "@slipway/protocol";
 import { clientFor, TRACKING_URI_HELP, type ClientFlags } from "../client.js";
 import { UsageError } from "../errors.js";
 import { formatTime, stdoutOutput, table } from "../output.js";
+import { registerReproduce } from "./reproduce.js";
 
 interface SearchFlags extends ClientFlags {
   experimentId?: string[];
@@ -86,6 +87,7 @@ export function registerRuns(program: Command): void {
   const runs = program.command("runs").description("Inspect and search runs");
   searchCommand(runs.command("list"), "List the runs of experiments, newest first");
   searchCommand(runs.command("search"), "Search runs with MLflow's filter language");
+  registerReproduce(runs);
 
   runs
     .command("get")
