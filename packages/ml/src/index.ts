@@ -1,2 +1,4 @@
 export * from "./core/index.js";
 export * from "./model-package/index.js";
+export * from "./onnx/index.js";
+export * from "./plots/svg-charts.js";
