@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { MlflowError } from "@slipway/protocol";
 import { ConfigError } from "@slipway/server";
 import { registerArtifacts } from "./commands/artifacts.js";
+import { registerData } from "./commands/data.js";
 import { registerDb } from "./commands/db.js";
 import { registerExperiments } from "./commands/experiments.js";
 import { registerGc } from "./commands/gc.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerArtifacts(program);
   registerModels(program);
   registerGc(program);
+  registerData(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

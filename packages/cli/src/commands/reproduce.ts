@@ -272,7 +272,9 @@ async function reproduce(runId: string, flags: ReproduceFlags): Promise<void> {
     } else {
       out.write(`original run ${runId}\nreproduced as ${reproduced.info.run_id}\n\n${comparison.text}`);
     }
-    if (flags.expectIdentical && !comparison.identical) process.exitCode = 1;
+    if (flags.expectIdentical && !comparison.identical) {
+      throw new Error(`--expect-identical: the reproduced run differs from the original (${comparison.differences})`);
+    }
   } finally {
     if (flags.keepWorktree) log(`kept the worktree at ${worktree}`);
     else await git(repo, ["worktree", "remove", "--force", worktree]).catch(() => rm(worktree, { recursive: true }));
