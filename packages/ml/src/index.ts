@@ -4,3 +4,7 @@ export * from "./onnx/index.js";
 export * from "./plots/svg-charts.js";
 export * from "./data/index.js";
 export * from "./features/index.js";
+export * from "./pipeline/index.js";
+export * from "./models/index.js";
+export * from "./metrics/index.js";
+export * from "./splits/index.js";

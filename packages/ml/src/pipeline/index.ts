@@ -1,0 +1,2 @@
+export * from "./text-classifier.js";
+export * from "./text-classifier-package.js";
