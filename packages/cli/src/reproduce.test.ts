@@ -3,7 +3,7 @@
  * script has moved on since the run (a later commit) and whose run had uncommitted changes.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,7 +13,7 @@ import { pathToFileURL, fileURLToPath } from "node:url";
 import type { Run } from "@slipway/protocol";
 import { TrackingClient } from "@slipway/sdk";
 import { compareRuns, relocateArgv } from "./commands/reproduce.js";
-import { runNode, runSlipway, startServerProcess, type ServerProcess } from "./testing/harness.js";
+import { BIN, runNode, runSlipway, startServerProcess, type ServerProcess } from "./testing/harness.js";
 
 let server: ServerProcess;
 let repo: string;
@@ -26,7 +26,8 @@ function trainer(scale: number): string {
 import { createHash } from "node:crypto";
 import { Slipway } from ${JSON.stringify(SDK)};
 const seed = Number(process.argv[process.argv.indexOf("--seed") + 1]);
-const SCALE = ${scale};
+import { offset } from "./offset.mjs";
+const SCALE = ${scale} + offset;
 const data = readFileSync("../data/train.csv", "utf8");
 const values = data.trim().split("\\n").slice(1).map(Number);
 const slipway = new Slipway();
@@ -67,8 +68,9 @@ after(async () => {
 });
 
 test("reproduces a dirty run from a moved-on repository: same metrics, linked run, worktree removed", async () => {
-  // the run happens with an uncommitted change (SCALE 3), from a subdirectory
+  // the run happens with an uncommitted change (SCALE 3) and a new, untracked module, from a subdirectory
   await writeFile(join(repo, "jobs", "train.mjs"), trainer(3));
+  await writeFile(join(repo, "jobs", "offset.mjs"), "export const offset = 0.25;\n");
   const first = await runNode(["train.mjs", "--seed", "7"], { SLIPWAY_TRACKING_URI: server.url }, join(repo, "jobs"));
   assert.equal(first.code, 0, first.stderr);
   const runId = /RUN_ID=(\w+)/.exec(first.stdout)?.[1];
@@ -76,7 +78,9 @@ test("reproduces a dirty run from a moved-on repository: same metrics, linked ru
   // afterwards the code and the data move on
   await writeFile(join(repo, "jobs", "train.mjs"), trainer(5));
   await writeFile(join(repo, "data", "train.csv"), "x\n9\n9\n9\n");
-  git("commit", "-q", "-am", "trainer v2");
+  await writeFile(join(repo, "jobs", "offset.mjs"), "export const offset = 100;\n");
+  git("add", "-A");
+  git("commit", "-q", "-m", "trainer v2");
 
   const r = await runSlipway(
     ["runs", "reproduce", runId, "--expect-identical"],
@@ -98,6 +102,40 @@ test("reproduces a dirty run from a moved-on repository: same metrics, linked ru
     original.metrics?.map((m) => m.value),
   );
   assert.equal(git("worktree", "list").trim().split("\n").length, 1, "the temporary worktree is removed");
+});
+
+test("a reproduction stopped by SIGTERM removes its worktree", async () => {
+  await writeFile(
+    join(repo, "slow.mjs"),
+    `import { Slipway } from ${JSON.stringify(SDK)};
+const run = await new Slipway().startRun({ experiment: "reproduce-slow" });
+if (process.env.SLOW === "1") await new Promise((r) => setTimeout(r, 60_000));
+await run.end();
+console.log("RUN_ID=" + run.id);
+`,
+  );
+  git("add", "-A");
+  git("commit", "-q", "-m", "slow job");
+  const first = await runNode(["slow.mjs"], { SLIPWAY_TRACKING_URI: server.url }, repo);
+  const runId = /RUN_ID=(\w+)/.exec(first.stdout)?.[1];
+  assert.ok(runId, first.stderr);
+  const child = spawn(process.execPath, [BIN, "runs", "reproduce", runId], {
+    cwd: repo,
+    env: { ...process.env, SLIPWAY_TRACKING_URI: server.url, SLOW: "1" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  await new Promise<void>((resolve) => {
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.includes("running:")) resolve();
+    });
+  });
+  assert.equal(git("worktree", "list").trim().split("\n").length, 2, "the worktree exists while the command runs");
+  child.kill("SIGTERM");
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  assert.equal(code, 143, stderr);
+  assert.equal(git("worktree", "list").trim().split("\n").length, 1, "the worktree is removed");
 });
 
 test("a run that recorded no git commit is refused with the reason (exit 2)", async () => {

@@ -69,6 +69,7 @@ test("inside a real git repository: commit, branch, remote (redacted), clean the
   assert.ok(dirty);
   assert.equal(dirty.dirty, true);
   assert.match(dirty.diff ?? "", /-console\.log\(1\);\n\+console\.log\(2\);/);
+  assert.match(dirty.diff ?? "", /new file mode 100644\n[^]*\+\+\+ b\/untracked\.txt\n@@ -0,0 \+1 @@\n\+new/);
   assert.equal((await captureGit(repo, { includeDiff: false }))?.diff, undefined);
 
   const env = await captureEnvironment({

@@ -19,7 +19,10 @@ export interface GitInfo {
   remoteUrl?: string;
   /** Anything in `git status --porcelain` (including untracked files). */
   dirty: boolean;
-  /** `git diff HEAD` when dirty (tracked changes only), for logging as an artifact. */
+  /**
+   * When dirty: `git diff --binary HEAD` plus a patch creating each untracked, non-ignored file, so that
+   * applying it to `commit` gives the working tree the run saw (logged as an artifact).
+   */
   diff?: string;
   /** The repository's top-level directory. */
   root?: string;
@@ -147,10 +150,46 @@ export async function captureGit(
   }
   if (remote) info.remoteUrl = redactRemoteUrl(remote);
   if (info.dirty && info.commit && options.includeDiff !== false) {
-    const diff = await git(["diff", "HEAD"], options.maxDiffBytes ?? 10 * 1024 * 1024);
-    if (diff !== undefined && diff !== "") info.diff = diff;
+    const maxBytes = options.maxDiffBytes ?? 10 * 1024 * 1024;
+    const tracked = await git(["diff", "--binary", "HEAD"], maxBytes);
+    const untracked = tracked === undefined ? undefined : await untrackedDiff(root, { timeoutMs, maxBytes });
+    const diff = tracked === undefined || untracked === undefined ? undefined : tracked + untracked;
+    if (diff !== undefined && diff !== "" && Buffer.byteLength(diff) <= maxBytes) info.diff = diff;
   }
   return info;
+}
+
+/**
+ * New files that are not ignored, as a patch creating them (`git diff HEAD` leaves them out, yet a run
+ * often depends on a script not committed yet). Undefined when it cannot be made within the limits.
+ */
+async function untrackedDiff(
+  root: string,
+  limits: { timeoutMs: number; maxBytes: number },
+): Promise<string | undefined> {
+  const listing = await run("git", ["ls-files", "--others", "--exclude-standard", "-z"], {
+    cwd: root,
+    timeoutMs: limits.timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (listing === undefined) return undefined;
+  const files = listing.split("\0").filter((f) => f !== "");
+  let out = "";
+  for (const file of files) {
+    // `git diff --no-index` exits 1 when the files differ, which they always do here
+    const patch = await new Promise<string | undefined>((done) => {
+      execFile(
+        "git",
+        ["diff", "--no-index", "--binary", "--", "/dev/null", file],
+        { cwd: root, timeout: limits.timeoutMs, maxBuffer: limits.maxBytes, encoding: "utf8", windowsHide: true },
+        (error, stdout) => done(error && error.code !== 1 ? undefined : stdout),
+      );
+    });
+    if (patch === undefined) return undefined;
+    out += patch;
+    if (Buffer.byteLength(out) > limits.maxBytes) return undefined;
+  }
+  return out;
 }
 
 const SAFE_WORD = /^[A-Za-z0-9_\-+=.,/:@%]+$/;

@@ -8,7 +8,7 @@
  * `SLIPWAY_REPRODUCES=RUN_ID` (the SDK tags the new run with it, linking the two), then prints the two
  * runs' metrics, parameters and dataset digests side by side.
  */
-import { spawn, execFile } from "node:child_process";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -102,10 +102,14 @@ function git(cwd: string, args: readonly string[]): Promise<string> {
   });
 }
 
+/** The command running now (npm ci or the recorded one), so a signal can stop it too. */
+let running: ChildProcess | undefined;
+
 function runCommand(argv: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<number> {
   return new Promise((done, fail) => {
     const [file, ...args] = argv as [string, ...string[]];
     const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "inherit", "inherit"] });
+    running = child;
     child.once("error", fail);
     child.once("exit", (code, signal) => done(code ?? (signal ? 128 : 1)));
   });
@@ -202,6 +206,18 @@ async function reproduce(runId: string, flags: ReproduceFlags): Promise<void> {
   await rm(worktree, { recursive: true });
   await git(repo, ["worktree", "add", "--detach", worktree, recorded.commit]);
   log(`checked out ${recorded.commit.slice(0, 12)} in ${worktree}`);
+  const removeWorktree = () =>
+    git(repo, ["worktree", "remove", "--force", worktree]).catch(() => rm(worktree, { recursive: true, force: true }));
+  // Ctrl-C or a kill while npm ci or the command runs: the children get the signal too; clean up, then exit
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping and removing the worktree`);
+    if (running && running.exitCode === null) running.kill(signal);
+    void (flags.keepWorktree ? Promise.resolve() : removeWorktree()).finally(() =>
+      process.exit(signal === "SIGINT" ? 130 : 143),
+    );
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     if (recorded.dirty) {
       const files = await client.artifacts.listArtifacts(original.info.artifact_uri, "slipway").catch(() => []);
@@ -276,8 +292,10 @@ async function reproduce(runId: string, flags: ReproduceFlags): Promise<void> {
       throw new Error(`--expect-identical: the reproduced run differs from the original (${comparison.differences})`);
     }
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     if (flags.keepWorktree) log(`kept the worktree at ${worktree}`);
-    else await git(repo, ["worktree", "remove", "--force", worktree]).catch(() => rm(worktree, { recursive: true }));
+    else await removeWorktree();
   }
 }
 
