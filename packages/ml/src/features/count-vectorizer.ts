@@ -116,19 +116,33 @@ function resolveCountOptions(options: CountVectorizerOptions, owner: string): Re
  * The CSR matrix of `raw` with provisional ids mapped to columns by `column` (−1 drops the entry),
  * columns sorted within each row.
  */
-function buildMatrix(raw: RawCounts, column: Int32Array, cols: number, binary: boolean): CsrMatrix {
+/**
+ * The CSR matrix of raw counts. `column` maps raw ids to columns (−1 = dropped; null = the ids are the
+ * columns). `valueAt` is scratch of at least `cols` entries, reused across calls: every entry read is
+ * written first, so it needs no clearing, and a one-text transform allocates nothing of vocabulary size.
+ */
+function buildMatrix(
+  raw: RawCounts,
+  column: Int32Array | null,
+  cols: number,
+  options: { binary: boolean; valueAt: Float64Array },
+): CsrMatrix {
+  const { binary, valueAt } = options;
   const rows = raw.indptr.length - 1;
   const indptr = new Int32Array(rows + 1);
-  let nnz = 0;
-  for (let k = 0; k < raw.ids.length; k++) if ((column[raw.ids[k] as number] as number) >= 0) nnz++;
+  let nnz = raw.ids.length;
+  if (column !== null) {
+    nnz = 0;
+    for (let k = 0; k < raw.ids.length; k++) if ((column[raw.ids[k] as number] as number) >= 0) nnz++;
+  }
   const indices = new Int32Array(nnz);
   const data = new Float64Array(nnz);
-  const valueAt = new Float64Array(cols);
   let at = 0;
   for (let i = 0; i < rows; i++) {
     const start = at;
     for (let k = raw.indptr[i] as number; k < (raw.indptr[i + 1] as number); k++) {
-      const c = column[raw.ids[k] as number] as number;
+      const id = raw.ids[k] as number;
+      const c = column === null ? id : (column[id] as number);
       if (c < 0) continue;
       indices[at++] = c;
       valueAt[c] = binary ? 1 : (raw.counts[k] as number);
@@ -149,6 +163,7 @@ export class CountVectorizer {
   private index: Map<string, number> | null = null;
   private pruned: string[] = [];
   private table: TermTable | null = null;
+  private valueAt: Float64Array | null = null;
 
   constructor(options: CountVectorizerOptions = {}) {
     this.options = resolveCountOptions(options, "CountVectorizer");
@@ -215,7 +230,7 @@ export class CountVectorizer {
     kept.forEach((id, c) => (column[id] = c));
     this.setVocabulary(kept.map((id) => termOf[id] as string));
     this.pruned = sortByCodePoint(prunedIds.map((id) => termOf[id] as string));
-    return buildMatrix(raw, column, kept.length, o.binary);
+    return buildMatrix(raw, column, kept.length, { binary: o.binary, valueAt: this.scratchOf(kept.length) });
   }
 
   /** The document-term matrix of `docs` over the fitted vocabulary; unknown terms are ignored. */
@@ -231,8 +246,7 @@ export class CountVectorizer {
     } else {
       raw = countDocuments(docs, this.analyzer, index, false);
     }
-    const identity = Int32Array.from({ length: terms.length }, (_, i) => i);
-    return buildMatrix(raw, identity, terms.length, this.options.binary);
+    return buildMatrix(raw, null, terms.length, { binary: this.options.binary, valueAt: this.scratchOf(terms.length) });
   }
 
   /** The fitted terms in column order (scikit-learn's `get_feature_names_out()`). */
@@ -270,6 +284,12 @@ export class CountVectorizer {
     const v = new CountVectorizer(countOptionsFromJson(reader.object("options"), "CountVectorizer.fromJSON"));
     v.setVocabulary(readVocabulary(reader));
     return v;
+  }
+
+  /** Scratch for buildMatrix, kept between calls. */
+  private scratchOf(cols: number): Float64Array {
+    if (this.valueAt === null || this.valueAt.length < cols) this.valueAt = new Float64Array(cols);
+    return this.valueAt;
   }
 
   private setVocabulary(terms: string[]): void {

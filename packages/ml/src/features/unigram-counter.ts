@@ -65,6 +65,21 @@ export class TermTable {
     return this.terms.length;
   }
 
+  private scratch: Int32Array = new Int32Array(0);
+
+  /**
+   * A zeroed count buffer of at least `length` entries, reused between calls (callers leave it zeroed);
+   * growing it keeps the counts already in it.
+   */
+  counts(length: number): Int32Array {
+    if (this.scratch.length < length) {
+      const bigger = new Int32Array(length);
+      bigger.set(this.scratch);
+      this.scratch = bigger;
+    }
+    return this.scratch;
+  }
+
   /** The id of s[start, end) (whose hash is h), or −1 − slot where it would be inserted. */
   find(s: string, start: number, end: number, h: number): number {
     const slots = this.slots;
@@ -131,9 +146,11 @@ export function countUnigrams(
   const indptr = new Int32Array(docs.length + 1);
   const ids: number[] = [];
   const counts: number[] = [];
-  let scratch = new Int32Array(Math.max(1024, table.size));
-  let stop = new Uint8Array(scratch.length);
-  if (options.stopWords !== null) table.terms.forEach((t, id) => (stop[id] = options.stopWords?.has(t) ? 1 : 0));
+  // counts per term id, all zero between documents; kept on the table so that a one-text call allocates
+  // nothing of vocabulary size (the table only grows while fitting)
+  let scratch = table.counts(Math.max(1024, table.size));
+  let stop = options.stopWords === null ? null : new Uint8Array(scratch.length);
+  if (stop !== null) table.terms.forEach((t, id) => (stop![id] = options.stopWords?.has(t) ? 1 : 0));
   const touched: number[] = [];
   for (let d = 0; d < docs.length; d++) {
     const raw = docs[d] as string;
@@ -162,16 +179,16 @@ export function countUnigrams(
         if (!grow) continue;
         id = table.insert(s, start, i, h, -1 - id);
         if (id >= scratch.length) {
-          const bigger = new Int32Array(scratch.length * 2);
-          bigger.set(scratch);
-          scratch = bigger;
-          const biggerStop = new Uint8Array(scratch.length);
-          biggerStop.set(stop);
-          stop = biggerStop;
+          scratch = table.counts(scratch.length * 2);
+          if (stop !== null) {
+            const biggerStop = new Uint8Array(scratch.length);
+            biggerStop.set(stop);
+            stop = biggerStop;
+          }
         }
-        if (options.stopWords?.has(table.terms[id] as string) === true) stop[id] = 1;
+        if (stop !== null && options.stopWords?.has(table.terms[id] as string) === true) stop[id] = 1;
       }
-      if (stop[id] === 1) continue;
+      if (stop !== null && stop[id] === 1) continue;
       if (scratch[id] === 0) touched.push(id);
       scratch[id] = (scratch[id] as number) + 1;
     }
