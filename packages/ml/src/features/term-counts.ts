@@ -4,7 +4,7 @@
  * fast default-pattern unigram counter (`unigram-counter.ts`), which give the same counts.
  */
 import type { Analyzer, ResolvedTextOptions } from "./analyzer.js";
-import { countUnigrams, TermTable } from "./unigram-counter.js";
+import { countUnigrams, endDocument, TermTable } from "./unigram-counter.js";
 
 /** Per-document counts over term ids: document d has ids[indptr[d] .. indptr[d+1]) with their counts. */
 export interface RawCounts {
@@ -56,12 +56,7 @@ export function countDocuments(
       if (scratch[id] === 0) touched.push(id);
       scratch[id] = (scratch[id] as number) + 1;
     }
-    for (const id of touched) {
-      ids.push(id);
-      counts.push(scratch[id] as number);
-      scratch[id] = 0;
-    }
-    touched.length = 0;
+    endDocument({ scratch, touched, ids, counts });
     indptr[d + 1] = ids.length;
   }
   return { indptr, ids: Int32Array.from(ids), counts: Float64Array.from(counts) };

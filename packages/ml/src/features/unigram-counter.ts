@@ -126,6 +126,20 @@ export class TermTable {
   }
 }
 
+/**
+ * Ends one document of a counting pass: appends its (id, count) pairs in first-seen order, and leaves
+ * `scratch` zeroed and `touched` empty for the next document.
+ */
+export function endDocument(state: { scratch: Int32Array; touched: number[]; ids: number[]; counts: number[] }): void {
+  const { scratch, touched, ids, counts } = state;
+  for (const id of touched) {
+    ids.push(id);
+    counts.push(scratch[id] as number);
+    scratch[id] = 0;
+  }
+  touched.length = 0;
+}
+
 /** FNV-1a over the UTF-16 code units of s[start, end). */
 function hashRange(s: string, start: number, end: number): number {
   let h = 0x811c9dc5 | 0;
@@ -192,12 +206,7 @@ export function countUnigrams(
       if (scratch[id] === 0) touched.push(id);
       scratch[id] = (scratch[id] as number) + 1;
     }
-    for (const id of touched) {
-      ids.push(id);
-      counts.push(scratch[id] as number);
-      scratch[id] = 0;
-    }
-    touched.length = 0;
+    endDocument({ scratch, touched, ids, counts });
     indptr[d + 1] = ids.length;
   }
   return { indptr, ids: Int32Array.from(ids), counts: Float64Array.from(counts) };

@@ -2,46 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MlError } from "../core/errors.js";
 import { logLoss } from "./log-loss.js";
+import { P3, YT3 } from "./testing/three-classes.js";
 
 const near = (a: number, b: number, tol = 1e-12): void =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 const throwsMl = (fn: () => unknown, message: RegExp): void => {
   assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
 };
-
-const YT3 = [0, 0, 2, 1, 2, 0, 0, 2, 2, 1, 1, 1, 1, 2, 2, 2, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1, 0, 2, 1];
-const P3 = [
-  [0.187, 0.562],
-  [0.289, 0.507],
-  [0.605, 0.322],
-  [0.204, 0.316],
-  [0.112, 0.476],
-  [0.16, 0.171],
-  [0.3, 0.452],
-  [0.5, 0.456],
-  [0.331, 0.163],
-  [0.081, 0.523],
-  [0.501, 0.343],
-  [0.601, 0.292],
-  [0.456, 0.178],
-  [0.066, 0.088],
-  [0.065, 0.126],
-  [0.647, 0.266],
-  [0.361, 0.055],
-  [0.326, 0.416],
-  [0.446, 0.279],
-  [0.157, 0.205],
-  [0.177, 0.125],
-  [0.183, 0.558],
-  [0.418, 0.141],
-  [0.05, 0.124],
-  [0.4, 0.507],
-  [0.106, 0.462],
-  [0.223, 0.653],
-  [0.462, 0.24],
-  [0.642, 0.149],
-  [0.108, 0.056],
-].map(([a, b]) => [a as number, b as number, 1 - (a as number) - (b as number)]);
 
 describe("logLoss", () => {
   it("matches the log_loss docstring: 0.21616...", () => {

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { MlError } from "../core/errors.js";
 import { auc, averagePrecisionScore, precisionRecallCurve, rocAucScore, rocCurve } from "./ranking.js";
+import { P3, YT3 } from "./testing/three-classes.js";
 
 const nearAll = (a: ArrayLike<number>, b: readonly number[], tol = 1e-12): void => {
   assert.equal(a.length, b.length);
@@ -29,40 +30,6 @@ const SW = [
   1.27, 1.62, 1.85, 0.0, 1.65, 0.19, 0.72, 0.07, 1.09, 1.59, 0.1, 0.38, 0.73, 0.49, 1.59, 0.7, 1.28, 0.99, 1.17, 1.88,
   1.89, 0.22, 1.69, 0.69, 0.2, 0.77, 1.02, 1.92, 0.74, 0.02, 1.72, 0.22, 0.96, 1.7, 1.03, 0.89, 1.6, 0.04, 1.15, 0.82,
 ];
-// 30 samples of 3 classes with probability rows (numpy RandomState(5) dirichlet, rounded)
-const YT3 = [0, 0, 2, 1, 2, 0, 0, 2, 2, 1, 1, 1, 1, 2, 2, 2, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1, 0, 2, 1];
-const P3 = [
-  [0.187, 0.562],
-  [0.289, 0.507],
-  [0.605, 0.322],
-  [0.204, 0.316],
-  [0.112, 0.476],
-  [0.16, 0.171],
-  [0.3, 0.452],
-  [0.5, 0.456],
-  [0.331, 0.163],
-  [0.081, 0.523],
-  [0.501, 0.343],
-  [0.601, 0.292],
-  [0.456, 0.178],
-  [0.066, 0.088],
-  [0.065, 0.126],
-  [0.647, 0.266],
-  [0.361, 0.055],
-  [0.326, 0.416],
-  [0.446, 0.279],
-  [0.157, 0.205],
-  [0.177, 0.125],
-  [0.183, 0.558],
-  [0.418, 0.141],
-  [0.05, 0.124],
-  [0.4, 0.507],
-  [0.106, 0.462],
-  [0.223, 0.653],
-  [0.462, 0.24],
-  [0.642, 0.149],
-  [0.108, 0.056],
-].map(([a, b]) => [a as number, b as number, 1 - (a as number) - (b as number)]);
 
 describe("ROC", () => {
   it("matches the roc_curve docstring (pos_label=2)", () => {
