@@ -68,6 +68,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ["packages/inference/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@slipway/server", "@slipway/server/*", "@slipway/*/src/*", "@slipway/*/dist/*"],
+              message: "server and inference never import each other; import packages through their entry points.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["packages/ml/**/*.ts"],
     rules: {
       "no-restricted-imports": [

@@ -9,6 +9,7 @@ import { registerExperiments } from "./commands/experiments.js";
 import { registerGc } from "./commands/gc.js";
 import { registerModels } from "./commands/models.js";
 import { registerRuns } from "./commands/runs.js";
+import { registerServe } from "./commands/serve.js";
 import { registerServer } from "./commands/server.js";
 import { UsageError } from "./errors.js";
 import { cliVersion } from "./version.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerGc(program);
   registerData(program);
+  registerServe(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -1,0 +1,108 @@
+/**
+ * `slipway serve URI [URI…]`: a model server for registered models (or runs, or local packages) over
+ * MLflow's scoring protocol, KServe V2, SageMaker and Vertex AI. Each URI is resolved through the
+ * registry, downloaded into the model cache, loaded by its flavor's predictor and warmed up before the
+ * server listens; SIGTERM / SIGINT shut it down gracefully (stop accepting, finish in-flight requests,
+ * exit 0).
+ */
+import type { Command } from "commander";
+import {
+  InferenceMetrics,
+  ModelSet,
+  ServeConfigError,
+  builtinPredictors,
+  loadServeConfig,
+  loadServedModels,
+  startModelServer,
+  vertexSettings,
+  type ServeFlags,
+} from "@slipway/inference";
+import { clientFor, TRACKING_URI_HELP, type ClientFlags } from "../client.js";
+import { UsageError } from "../errors.js";
+import { cliVersion } from "../version.js";
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("Serve models over MLflow's scoring protocol, KServe V2, SageMaker and Vertex AI")
+    .argument("[uris...]", "models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH or a local package directory")
+    .option("--port <port>", "port to listen on (default 8080, or AIP_HTTP_PORT / SAGEMAKER_BIND_TO_PORT)")
+    .option("--host <host>", "address to bind (default 127.0.0.1; 0.0.0.0 under Vertex AI or --sagemaker)")
+    .option("--name <name>", "serve the model under this name (repeat for several URIs, in order)", collect)
+    .option("--max-batch-size <n>", "most rows merged into one predictor call (default 64)")
+    .option("--max-batch-wait-us <n>", "how long a request may wait for others to batch with, in µs (default 0)")
+    .option("--queue-capacity <n>", "requests that may wait per model; beyond it: 503 with Retry-After (default 1024)")
+    .option("--body-limit <bytes>", "largest request body; beyond it: 413 (default 6291456)")
+    .option(
+      "--sagemaker",
+      "SageMaker mode: 0.0.0.0, port SAGEMAKER_BIND_TO_PORT or 8080, model /opt/ml/model by default",
+    )
+    .option("--tracking-uri <uri>", TRACKING_URI_HELP)
+    .action(async (uris: string[], flags: ServeFlags & ClientFlags) => {
+      let config;
+      try {
+        config = loadServeConfig(uris, flags);
+      } catch (error) {
+        if (error instanceof ServeConfigError) throw new UsageError(error.message);
+        throw error;
+      }
+      const metrics = new InferenceMetrics();
+      const loaded = await loadServedModels({
+        client: clientFor(flags),
+        uris: config.uris,
+        names: config.names,
+        predictors: builtinPredictors(),
+        batching: config.batching,
+        hooks: metrics.modelHooks(),
+        onProgress: (line) => process.stdout.write(`${line}\n`),
+      });
+      const models = new ModelSet();
+      for (const model of loaded) models.add(model);
+      let vertex;
+      try {
+        vertex = vertexSettings(process.env, models.default().name);
+      } catch (error) {
+        await models.close();
+        throw new UsageError((error as Error).message);
+      }
+      let server;
+      try {
+        server = await startModelServer({
+          models,
+          metrics,
+          version: cliVersion(),
+          vertex,
+          bodyLimit: config.bodyLimit,
+          host: config.host,
+          port: config.port,
+        });
+      } catch (error) {
+        await models.close();
+        throw error;
+      }
+      const names = loaded.map((m) => `${m.name}${m.version === undefined ? "" : ` (version ${m.version})`}`);
+      process.stdout.write(
+        `Slipway model server listening on ${server.url}\n` +
+          `  models:   ${names.join(", ")}\n` +
+          `  MLflow / SageMaker: POST /invocations, GET /ping\n` +
+          `  KServe V2:          POST /v2/models/{name}/infer\n` +
+          `  Vertex AI:          POST ${vertex.predictRoute}\n` +
+          `  metrics: /metrics   API: /openapi.json\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          process.stdout.write(`\n${signal}: finishing in-flight requests and shutting down\n`);
+          server.close().then(resolve, (error: unknown) => {
+            process.stderr.write(`error while shutting down: ${String(error)}\n`);
+            resolve();
+          });
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+    });
+}

@@ -1,0 +1,166 @@
+/**
+ * The model server's HTTP app: every protocol's routes in one Fastify instance, each protocol in its own
+ * scope with its own error writer, so that any failure on its paths — a body over the limit, a bad
+ * content type, an input that does not fit the signature, an unknown model — is answered in that
+ * protocol's format, never as a bare 500.
+ *
+ * Bodies are read as text by one catch-all parser (handlers decide by content type, as each protocol
+ * demands); the body limit applies to all of them. `/metrics` and `/openapi.json` are served too, and
+ * every request is counted by protocol, model and status.
+ */
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
+import { kserveRoutes } from "../protocols/kserve-v2.js";
+import { mlflowRoutes, sendMlflowError } from "../protocols/mlflow.js";
+import { vertexRoutes, type VertexSettings } from "../protocols/vertex.js";
+import type { InferenceMetrics } from "../serving/metrics.js";
+import type { ModelSet } from "../serving/model-set.js";
+import type { ServingContext } from "./context.js";
+import { InferenceError } from "../errors.js";
+import { openApiDocument } from "./openapi.js";
+import { fastifyPath, pathParams, type ProtocolRoutes } from "./route.js";
+
+/** SageMaker's real-time payload limit: a body above it is answered 413. */
+export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024;
+
+export interface ModelServerAppOptions {
+  models: ModelSet;
+  metrics: InferenceMetrics;
+  /** The server's version (`/version`, `/v2`, the OpenAPI document). */
+  version: string;
+  vertex: VertexSettings;
+  /** Largest request body, in bytes (default 6 MiB). */
+  bodyLimit?: number;
+  logger?: FastifyServerOptions["logger"];
+}
+
+export async function buildModelServerApp(options: ModelServerAppOptions): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const ctx: ServingContext = { models: options.models, version: options.version, bodyLimit };
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit,
+    // answered by the hook below instead, in the protocol's format
+    return503OnClosing: false,
+    forceCloseConnections: "idle",
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_request, body, done) => done(null, body));
+
+  const groups: ProtocolRoutes[] = [
+    mlflowRoutes(ctx),
+    kserveRoutes(ctx),
+    vertexRoutes(ctx, options.vertex),
+    serverRoutes(ctx, options.metrics),
+  ];
+  let document = "";
+  groups[3]!.routes.push({
+    method: "GET",
+    path: "/openapi.json",
+    operationId: "openApi",
+    doc: { summary: "This OpenAPI document", responses: { "200": { description: "OpenAPI 3 document" } } },
+    handler: async (_request, reply) => reply.type("application/json").send(document),
+  });
+  document = JSON.stringify(
+    openApiDocument(groups, { version: options.version, models: options.models.list().map((m) => m.name) }),
+  );
+
+  for (const group of groups) {
+    await app.register((scope, _opts, done) => {
+      scope.setErrorHandler((error, _request, reply) => group.sendError(reply, error));
+      for (const route of group.routes) {
+        scope.route({
+          method: route.method,
+          url: fastifyPath(route.path, route.literal),
+          config: { protocol: group.protocol },
+          handler: route.handler,
+        });
+      }
+      done();
+    });
+  }
+
+  const kserveErrors = groups[1]!.sendError;
+  const mlflowErrors = sendMlflowError(ctx);
+  app.setErrorHandler((error, _request, reply) => mlflowErrors(reply, error));
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split("?")[0]!;
+    const send = url === "/v2" || url.startsWith("/v2/") ? kserveErrors : mlflowErrors;
+    const other = (["GET", "POST"] as const).some(
+      (method) => method !== request.method && app.hasRoute({ url, method }),
+    );
+    const error = other
+      ? new InferenceError("BAD_REQUEST", `Method ${request.method} is not allowed for ${url}`, { status: 405 })
+      : new InferenceError("ENDPOINT_NOT_FOUND", `No endpoint at ${request.method} ${url}`);
+    return send(reply, error);
+  });
+
+  // shutting down: requests still arriving on open connections get a 503 in their protocol's format
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook("onRequest", (_request, reply, done) => {
+    if (!closing) {
+      done();
+      return;
+    }
+    reply.header("connection", "close");
+    done(new InferenceError("TEMPORARILY_UNAVAILABLE", "The server is shutting down", { retryAfterSeconds: 1 }));
+  });
+  // ...and every answer sent while shutting down closes its connection, so that a kept-alive one does
+  // not hold the shutdown up until its keep-alive timeout
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (closing) reply.header("connection", "close");
+    done(null, payload);
+  });
+
+  const { models, metrics } = options;
+  app.addHook("onResponse", (request, reply, done) => {
+    const protocol = (request.routeOptions.config as { protocol?: string }).protocol ?? "none";
+    metrics.observeRequest(protocol, modelLabel(models, request, protocol), reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+  return app;
+}
+
+/** The model a request was for, as a metric label: only names actually served (no label explosion). */
+function modelLabel(models: ModelSet, request: FastifyRequest, protocol: string): string {
+  const name = pathParams(request).name;
+  if (name !== undefined) return models.get(name) ? name : "unknown";
+  if (request.method === "POST" && (protocol === "mlflow" || protocol === "vertex") && models.size > 0) {
+    return models.default().name;
+  }
+  return "";
+}
+
+function serverRoutes(ctx: ServingContext, metrics: InferenceMetrics): ProtocolRoutes {
+  return {
+    protocol: "server",
+    sendError: sendMlflowError(ctx),
+    routes: [
+      {
+        method: "GET",
+        path: "/metrics",
+        operationId: "metrics",
+        doc: {
+          summary: "Prometheus metrics",
+          responses: {
+            "200": { description: "Prometheus text format", content: { "text/plain": { type: "string" } } },
+          },
+        },
+        handler: async (_request, reply: FastifyReply) => {
+          const text = await metrics.text();
+          return reply.type(metrics.contentType).send(text);
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * From model URIs to warm, served models: each URI is resolved through the registry and downloaded into
+ * the content-addressed cache by the SDK (`loadModelPackage`), loaded by the predictor its flavor names,
+ * warmed up, and wrapped in a `ServedModel`. All or nothing: if one fails, those already loaded are
+ * closed and the error names the URI.
+ *
+ * A model's name is the registered model's for `models:/` URIs, the artifact path's last part for
+ * `runs:/` and artifact URIs, the directory's name for local paths — unless the caller names it.
+ */
+import { basename } from "node:path";
+import { loadModelPackage, parseModelUri, type TrackingClient } from "@slipway/sdk";
+import type { BatcherOptions } from "../batching/batcher.js";
+import type { PredictorRegistry } from "../predictors/predictor-registry.js";
+import { PredictorLoadError } from "../predictors/predictor.js";
+import { ServedModel, type ModelHooks } from "./served-model.js";
+
+export interface LoadModelsOptions {
+  client: TrackingClient;
+  uris: readonly string[];
+  /** Names for the first URIs, in order (the rest take their derived names). */
+  names?: readonly string[];
+  predictors: PredictorRegistry;
+  batching?: BatcherOptions;
+  hooks?: ModelHooks;
+  /** The model cache (default: the SDK's, `SLIPWAY_MODEL_CACHE` or `~/.cache/slipway/models`). */
+  cacheDir?: string;
+  /** Progress lines (`loading models:/spam@champion`). */
+  onProgress?: (message: string) => void;
+}
+
+/** The name a model is served under when none is given. */
+export function modelNameFromUri(uri: string): string {
+  const parsed = parseModelUri(uri);
+  switch (parsed.form) {
+    case "version":
+    case "alias":
+    case "stage":
+    case "latest":
+      return parsed.name;
+    case "run":
+      return parsed.path === "" ? parsed.runId : parsed.path.split("/").pop()!;
+    case "local":
+      return basename(parsed.path);
+    case "artifact":
+      return (
+        parsed.artifactUri
+          .split("/")
+          .filter((s) => s !== "")
+          .pop() ?? parsed.artifactUri
+      );
+  }
+}
+
+export async function loadServedModels(options: LoadModelsOptions): Promise<ServedModel[]> {
+  const { uris, names = [] } = options;
+  if (uris.length === 0) throw new Error("no model to serve: give at least one model URI");
+  if (names.length > uris.length) {
+    throw new Error(`${names.length} names for ${uris.length} model URI${uris.length === 1 ? "" : "s"}`);
+  }
+  const planned = uris.map((uri, i) => ({ uri, name: names[i] ?? modelNameFromUri(uri) }));
+  const seen = new Map<string, string>();
+  for (const { uri, name } of planned) {
+    if (name === "" || /[/\s]/.test(name)) {
+      throw new Error(`'${name}' (for ${uri}) is not a model name: no slashes or spaces; choose one with --name`);
+    }
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new Error(`${other} and ${uri} would both be served as '${name}'; name one with --name`);
+    }
+    seen.set(name, uri);
+  }
+  const loaded: ServedModel[] = [];
+  try {
+    for (const { uri, name } of planned) loaded.push(await loadOne(options, uri, name));
+  } catch (error) {
+    await Promise.allSettled(loaded.map((m) => m.close()));
+    throw error;
+  }
+  return loaded;
+}
+
+async function loadOne(options: LoadModelsOptions, uri: string, name: string): Promise<ServedModel> {
+  options.onProgress?.(`loading ${uri} as '${name}'`);
+  const pkg = await loadModelPackage(options.client, uri, {
+    supportedFlavors: options.predictors.supportedFlavors(),
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+  });
+  let predictor;
+  try {
+    predictor = await options.predictors.load(pkg.dir, pkg.mlmodel);
+  } catch (error) {
+    if (error instanceof PredictorLoadError) {
+      throw new PredictorLoadError(`Cannot load '${uri}': ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+  const version = pkg.modelVersion?.version;
+  let model: ServedModel;
+  try {
+    model = new ServedModel({
+      name,
+      ...(version === undefined ? {} : { version }),
+      source: uri,
+      predictor,
+      ...(options.batching ? { batching: options.batching } : {}),
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+    });
+    await model.start();
+  } catch (error) {
+    await predictor.close();
+    throw new PredictorLoadError(`Cannot serve '${uri}': ${(error as Error).message}`, { cause: error });
+  }
+  options.onProgress?.(
+    `serving '${name}'${version === undefined ? "" : ` version ${version}`} (${predictor.kind}${pkg.cacheHit ? ", from the cache" : ""})`,
+  );
+  return model;
+}
