@@ -7,16 +7,19 @@
  */
 import type { Command } from "commander";
 import {
+  AliasFollower,
   InferenceMetrics,
   ModelSet,
   ServeConfigError,
   builtinPredictors,
   loadServeConfig,
+  loadServedModel,
   loadServedModels,
   startModelServer,
   vertexSettings,
   type ServeFlags,
 } from "@slipway/inference";
+import { resolveTrackingUri } from "@slipway/sdk";
 import { clientFor, TRACKING_URI_HELP, type ClientFlags } from "../client.js";
 import { UsageError } from "../errors.js";
 import { cliVersion } from "../version.js";
@@ -51,15 +54,15 @@ export function registerServe(program: Command): void {
         throw error;
       }
       const metrics = new InferenceMetrics();
-      const loaded = await loadServedModels({
-        client: clientFor(flags),
-        uris: config.uris,
-        names: config.names,
+      const client = clientFor(flags);
+      const loading = {
+        client,
         predictors: builtinPredictors(),
         batching: config.batching,
         hooks: metrics.modelHooks(),
-        onProgress: (line) => process.stdout.write(`${line}\n`),
-      });
+        onProgress: (line: string) => process.stdout.write(`${line}\n`),
+      };
+      const loaded = await loadServedModels({ ...loading, uris: config.uris, names: config.names });
       const models = new ModelSet();
       for (const model of loaded) models.add(model);
       let vertex;
@@ -84,6 +87,16 @@ export function registerServe(program: Command): void {
         await models.close();
         throw error;
       }
+      // models served by alias follow it: a move in the registry swaps the new version in without downtime
+      const follower = new AliasFollower({
+        client,
+        trackingUri: flags.trackingUri ?? resolveTrackingUri(),
+        models,
+        metrics,
+        load: (model) => loadServedModel(loading, model),
+        onReport: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+      });
+      follower.start();
       const names = loaded.map((m) => `${m.name}${m.version === undefined ? "" : ` (version ${m.version})`}`);
       process.stdout.write(
         `Slipway model server listening on ${server.url}\n` +
@@ -91,15 +104,22 @@ export function registerServe(program: Command): void {
           `  MLflow / SageMaker: POST /invocations, GET /ping\n` +
           `  KServe V2:          POST /v2/models/{name}/infer\n` +
           `  Vertex AI:          POST ${vertex.predictRoute}\n` +
-          `  metrics: /metrics   API: /openapi.json\n`,
+          `  metrics: /metrics   API: /openapi.json\n` +
+          follower
+            .describe()
+            .map((line) => `  following ${line}\n`)
+            .join(""),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           process.stdout.write(`\n${signal}: finishing in-flight requests and shutting down\n`);
-          server.close().then(resolve, (error: unknown) => {
-            process.stderr.write(`error while shutting down: ${String(error)}\n`);
-            resolve();
-          });
+          follower
+            .stop()
+            .then(() => server.close())
+            .then(resolve, (error: unknown) => {
+              process.stderr.write(`error while shutting down: ${String(error)}\n`);
+              resolve();
+            });
         };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);

@@ -79,7 +79,23 @@ export async function loadServedModels(options: LoadModelsOptions): Promise<Serv
   return loaded;
 }
 
-async function loadOne(options: LoadModelsOptions, uri: string, name: string): Promise<ServedModel> {
+/**
+ * Loads, warms and wraps one model. `source` (default `uri`) is what the model says it was loaded from:
+ * a hot swap loads `models:/spam/3` for a model that follows `models:/spam@champion`.
+ */
+export async function loadServedModel(
+  options: Omit<LoadModelsOptions, "uris" | "names">,
+  model: { uri: string; name: string; source?: string },
+): Promise<ServedModel> {
+  return loadOne(options, model.uri, model.name, model.source);
+}
+
+async function loadOne(
+  options: Omit<LoadModelsOptions, "uris" | "names">,
+  uri: string,
+  name: string,
+  source = uri,
+): Promise<ServedModel> {
   options.onProgress?.(`loading ${uri} as '${name}'`);
   const pkg = await loadModelPackage(options.client, uri, {
     supportedFlavors: options.predictors.supportedFlavors(),
@@ -100,7 +116,7 @@ async function loadOne(options: LoadModelsOptions, uri: string, name: string): P
     model = new ServedModel({
       name,
       ...(version === undefined ? {} : { version }),
-      source: uri,
+      source,
       predictor,
       ...(options.batching ? { batching: options.batching } : {}),
       ...(options.hooks ? { hooks: options.hooks } : {}),

@@ -13,7 +13,7 @@
  * The request-path metrics are `SeriesCounter` / `SeriesHistogram`s whose per-label-set handles are
  * cached, so a request pays a map lookup and an addition, not a label hash.
  */
-import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { PredictionBatch } from "../predictors/predictor.js";
 import type { ModelSet } from "./model-set.js";
 import type { ModelHooks, ServedModel } from "./served-model.js";
@@ -76,6 +76,12 @@ export class InferenceMetrics {
   private readonly modelChildren = new WeakMap<ServedModel, ModelChildren>();
   /** Per model and version: shared by the ServedModel objects of one version (a reload keeps counting). */
   private readonly versionChildren = new Map<string, ModelChildren>();
+  private readonly swaps = new Counter({
+    name: "slipway_inference_model_swaps_total",
+    help: "Hot swaps after a registry alias moved, by model and result (swapped, failed).",
+    labelNames: ["model", "result"],
+    registers: [],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {
@@ -87,6 +93,12 @@ export class InferenceMetrics {
     this.registry.registerMetric(this.batchRequests);
     this.registry.registerMetric(this.predictSeconds);
     this.registry.registerMetric(this.predictions);
+    this.registry.registerMetric(this.swaps);
+  }
+
+  /** One hot swap attempt (rare: not on the request path). */
+  recordSwap(model: string, result: "swapped" | "failed"): void {
+    this.swaps.inc({ model, result });
   }
 
   /** A queue-depth gauge reading the models' batchers at scrape time. */
