@@ -19,6 +19,7 @@ import { cp } from "node:fs/promises";
 import { resolve } from "node:path";
 import { clientFor, TRACKING_URI_HELP, type ClientFlags } from "../client.js";
 import { UsageError } from "../errors.js";
+import { registerGenerateDockerfile } from "./generate-dockerfile.js";
 import { formatTime, stdoutOutput, table } from "../output.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -543,4 +544,6 @@ export function registerModels(program: Command): void {
       .option("--dst <dir>", "also copy the package to this directory")
       .option("--cache-dir <dir>", "cache directory (env SLIPWAY_MODEL_CACHE; default ~/.cache/slipway/models)"),
   ).action(downloadAction);
+
+  registerGenerateDockerfile(models);
 }
