@@ -7,6 +7,7 @@ import { registerData } from "./commands/data.js";
 import { registerDb } from "./commands/db.js";
 import { registerExperiments } from "./commands/experiments.js";
 import { registerGc } from "./commands/gc.js";
+import { registerLlm } from "./commands/llm.js";
 import { registerModels } from "./commands/models.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerGc(program);
   registerData(program);
   registerServe(program);
+  registerLlm(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -20,3 +20,4 @@ export * from "./protocols/sagemaker.js";
 export { vertexSettings, type VertexSettings } from "./protocols/vertex.js";
 export * from "./http/app.js";
 export * from "./http/model-server.js";
+export * from "./llm/index.js";

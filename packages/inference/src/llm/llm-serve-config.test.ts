@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LlmServeConfigError, loadLlmServeConfig, parseModelSource } from "./llm-serve-config.js";
+
+describe("loadLlmServeConfig", () => {
+  it("defaults", () => {
+    const config = loadLlmServeConfig({ model: ["qwen=./q.gguf"] }, {});
+    assert.deepEqual(config, {
+      models: [{ name: "qwen", path: "./q.gguf" }],
+      host: "127.0.0.1",
+      port: 8000,
+      parallel: 4,
+      contextSize: undefined,
+      threads: undefined,
+      batchSize: undefined,
+      queueCapacity: 64,
+      bodyLimit: undefined,
+      gpu: "auto",
+    });
+  });
+
+  it("reads flags, then the environment", () => {
+    const config = loadLlmServeConfig(
+      { model: ["/models/tiny.gguf"], parallel: "8", contextSize: "2048", threads: "1", gpu: "false" },
+      { SLIPWAY_LLM_PORT: "9000", SLIPWAY_LLM_HOST: "0.0.0.0" },
+    );
+    assert.deepEqual(config.models, [{ name: "tiny", path: "/models/tiny.gguf" }]);
+    assert.deepEqual(
+      [config.port, config.host, config.parallel, config.contextSize, config.threads, config.gpu],
+      [9000, "0.0.0.0", 8, 2048, 1, false],
+    );
+    assert.equal(config.queueCapacity, 128);
+  });
+
+  it("fails fast, naming the setting", () => {
+    assert.throws(() => loadLlmServeConfig({}, {}), /at least one --model/);
+    assert.throws(() => loadLlmServeConfig({ model: ["a=x.gguf", "a=y.gguf"] }, {}), /'a' is given twice/);
+    assert.throws(() => loadLlmServeConfig({ model: ["a=x"], parallel: "0" }, {}), /--parallel: '0'/);
+    assert.throws(() => loadLlmServeConfig({ model: ["a=x"], port: "http" }, {}), /--port/);
+    assert.throws(() => loadLlmServeConfig({ model: ["a=x"], gpu: "cuda-please" }, {}), /--gpu/);
+    assert.throws(() => parseModelSource("a="), LlmServeConfigError);
+    assert.throws(() => parseModelSource("bad name=x.gguf"), /not a usable model name/);
+    assert.throws(() => parseModelSource("q=models:/qwen@prod"), /registry URIs/);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * `slipway llm serve`'s configuration, parsed once at boot from flags (text) and failing fast with the
+ * name of the bad setting. Environment fallbacks: `SLIPWAY_LLM_PORT`, `SLIPWAY_LLM_HOST`.
+ *
+ * `--model NAME=PATH` (repeatable) serves the GGUF file at PATH as NAME; a bare PATH is served under the
+ * file's name without `.gguf`. `--context-size` is per sequence: what one request (prompt and
+ * completion) may use; `--parallel` sequences share one llama.cpp context.
+ */
+import { basename } from "node:path";
+import { MAX_CHOICES } from "./openai/sampling-params.js";
+
+export interface LlmServeFlags {
+  model?: string[];
+  port?: string;
+  host?: string;
+  parallel?: string;
+  contextSize?: string;
+  threads?: string;
+  batchSize?: string;
+  queueCapacity?: string;
+  bodyLimit?: string;
+  gpu?: string;
+}
+
+export interface LlmModelSource {
+  name: string;
+  path: string;
+}
+
+export interface LlmServeConfig {
+  models: LlmModelSource[];
+  host: string;
+  port: number;
+  parallel: number;
+  /** Tokens per sequence; undefined: the model's training context, at most 4096. */
+  contextSize: number | undefined;
+  /** Evaluation threads; undefined: node-llama-cpp's default (the machine's math cores). */
+  threads: number | undefined;
+  batchSize: number | undefined;
+  queueCapacity: number;
+  bodyLimit: number | undefined;
+  /** `auto` uses a GPU when a prebuilt binary for one works here; `false`: CPU only. */
+  gpu: "auto" | false;
+}
+
+export class LlmServeConfigError extends Error {
+  override readonly name = "LlmServeConfigError";
+}
+
+export const DEFAULT_LLM_PORT = 8000;
+export const DEFAULT_LLM_PARALLEL = 4;
+export const DEFAULT_LLM_QUEUE_CAPACITY = 64;
+
+function integer(setting: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new LlmServeConfigError(`${setting}: '${text}' is not an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function parseModelSource(text: string): LlmModelSource {
+  const eq = text.indexOf("=");
+  const name = eq === -1 ? basename(text).replace(/\.gguf$/i, "") : text.slice(0, eq);
+  const path = eq === -1 ? text : text.slice(eq + 1);
+  if (path === "") throw new LlmServeConfigError(`--model: '${text}' names no file (use NAME=./model.gguf)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/.test(name)) {
+    throw new LlmServeConfigError(
+      `--model: '${name}' is not a usable model name (letters, digits and . _ : / @ -, at most 128 characters)`,
+    );
+  }
+  if (path.startsWith("models:/") || path.startsWith("runs:/")) {
+    throw new LlmServeConfigError(
+      `--model: registry URIs (${path}) are not supported yet; give a path to a .gguf file`,
+    );
+  }
+  return { name, path };
+}
+
+export function loadLlmServeConfig(
+  flags: LlmServeFlags,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LlmServeConfig {
+  const models = (flags.model ?? []).map(parseModelSource);
+  if (models.length === 0) throw new LlmServeConfigError("give at least one --model NAME=./model.gguf");
+  const names = new Set<string>();
+  for (const { name } of models) {
+    if (names.has(name)) throw new LlmServeConfigError(`--model: the name '${name}' is given twice`);
+    names.add(name);
+  }
+  const gpu = flags.gpu ?? "auto";
+  if (gpu !== "auto" && gpu !== "false" && gpu !== "cpu") {
+    throw new LlmServeConfigError(`--gpu: '${gpu}' is not one of auto, false`);
+  }
+  const parallel = integer("--parallel", flags.parallel, 1, 256) ?? DEFAULT_LLM_PARALLEL;
+  return {
+    models,
+    host: flags.host ?? env.SLIPWAY_LLM_HOST ?? "127.0.0.1",
+    port:
+      integer("--port", flags.port, 0, 65535) ??
+      integer("SLIPWAY_LLM_PORT", env.SLIPWAY_LLM_PORT, 0, 65535) ??
+      DEFAULT_LLM_PORT,
+    parallel,
+    contextSize: integer("--context-size", flags.contextSize, 16, 1 << 20),
+    threads: integer("--threads", flags.threads, 1, 1024),
+    batchSize: integer("--batch-size", flags.batchSize, 1, 1 << 16),
+    queueCapacity:
+      integer("--queue-capacity", flags.queueCapacity, 0, 1_000_000) ??
+      Math.max(DEFAULT_LLM_QUEUE_CAPACITY, parallel * MAX_CHOICES),
+    bodyLimit: integer("--body-limit", flags.bodyLimit, 1024, 1 << 30),
+    gpu: gpu === "auto" ? "auto" : false,
+  };
+}

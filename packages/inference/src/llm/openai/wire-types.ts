@@ -1,0 +1,75 @@
+/**
+ * The response bodies the server writes, field for field as OpenAI's API returns them (what the
+ * `openai` clients parse). Requests are not typed here: they are parsed from `unknown` by the
+ * `*-request.ts` modules.
+ */
+
+export interface WireUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface WireEmbeddingUsage {
+  prompt_tokens: number;
+  total_tokens: number;
+}
+
+export type WireFinishReason = "stop" | "length";
+
+export interface WireChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: {
+    index: number;
+    message: { role: "assistant"; content: string; refusal: null };
+    logprobs: null;
+    finish_reason: WireFinishReason;
+  }[];
+  usage: WireUsage;
+}
+
+export interface WireChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  choices: {
+    index: number;
+    delta: { role?: "assistant"; content?: string };
+    logprobs: null;
+    finish_reason: WireFinishReason | null;
+  }[];
+  /** Present (null, or the totals on the last chunk) only with `stream_options.include_usage`. */
+  usage?: WireUsage | null;
+}
+
+export interface WireCompletion {
+  id: string;
+  object: "text_completion";
+  created: number;
+  model: string;
+  choices: { text: string; index: number; logprobs: null; finish_reason: WireFinishReason | null }[];
+  usage?: WireUsage | null;
+}
+
+export interface WireEmbeddingList {
+  object: "list";
+  data: { object: "embedding"; index: number; embedding: number[] | string }[];
+  model: string;
+  usage: WireEmbeddingUsage;
+}
+
+export interface WireModel {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+export interface WireModelList {
+  object: "list";
+  data: WireModel[];
+}
