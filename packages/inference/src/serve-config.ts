@@ -8,6 +8,7 @@
  */
 import type { BatcherOptions } from "./batching/batcher.js";
 import { DEFAULT_BODY_LIMIT } from "./http/app.js";
+import { integerSetting } from "./config-values.js";
 import { sagemakerSettings } from "./protocols/sagemaker.js";
 
 /** Flags as the CLI parses them (text; validated here). */
@@ -41,12 +42,7 @@ export const DEFAULT_MAX_BATCH_SIZE = 64;
 export const DEFAULT_QUEUE_CAPACITY = 1024;
 
 function integer(setting: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined || text === "") return undefined;
-  const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ServeConfigError(`${setting}: '${text}' is not an integer from ${min} to ${max}`);
-  }
-  return n;
+  return integerSetting({ name: setting, text, min, max }, (message) => new ServeConfigError(message));
 }
 
 export function loadServeConfig(

@@ -7,6 +7,7 @@
  * completion) may use; `--parallel` sequences share one llama.cpp context.
  */
 import { basename } from "node:path";
+import { integerSetting } from "../config-values.js";
 import { MAX_CHOICES } from "./openai/sampling-params.js";
 
 export interface LlmServeFlags {
@@ -52,12 +53,7 @@ export const DEFAULT_LLM_PARALLEL = 4;
 export const DEFAULT_LLM_QUEUE_CAPACITY = 64;
 
 function integer(setting: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined || text === "") return undefined;
-  const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new LlmServeConfigError(`${setting}: '${text}' is not an integer from ${min} to ${max}`);
-  }
-  return n;
+  return integerSetting({ name: setting, text, min, max }, (message) => new LlmServeConfigError(message));
 }
 
 export function parseModelSource(text: string): LlmModelSource {
