@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { MlflowError } from "@slipway/protocol";
 import { ConfigError } from "@slipway/server";
 import { registerArtifacts } from "./commands/artifacts.js";
+import { registerBatchPredict } from "./commands/batch-predict.js";
 import { registerData } from "./commands/data.js";
 import { registerDb } from "./commands/db.js";
 import { registerExperiments } from "./commands/experiments.js";
@@ -12,6 +13,7 @@ import { registerModels } from "./commands/models.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
 import { registerServer } from "./commands/server.js";
+import { registerWorker } from "./commands/worker.js";
 import { UsageError } from "./errors.js";
 import { cliVersion } from "./version.js";
 
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerGc(program);
   registerData(program);
   registerServe(program);
+  registerBatchPredict(program);
+  registerWorker(program);
   registerLlm(program);
   for (const command of program.commands) {
     command.exitOverride();

@@ -21,3 +21,4 @@ export { vertexSettings, type VertexSettings } from "./protocols/vertex.js";
 export * from "./http/app.js";
 export * from "./http/model-server.js";
 export * from "./llm/index.js";
+export * from "./batch/index.js";
