@@ -192,6 +192,12 @@ function fakeRun(metrics: Record<string, number>, digest: string): Run {
 test("compareRuns counts metric and dataset differences; relocateArgv moves repository paths", () => {
   const same = compareRuns(fakeRun({ f1: 0.9 }, "aa"), fakeRun({ f1: 0.9 }, "aa"));
   assert.equal(same.identical, true);
+  const timings = compareRuns(
+    fakeRun({ f1: 0.9, "system/train_seconds": 1.2 }, "aa"),
+    fakeRun({ f1: 0.9, "system/train_seconds": 1.5 }, "aa"),
+  );
+  assert.equal(timings.identical, true, "system/ metrics (timings) are shown, not compared");
+  assert.match(timings.text, /identical: 1 metrics.*system\/ metrics such as timings are not compared/);
   const different = compareRuns(fakeRun({ f1: 0.9, auc: 0.5 }, "aa"), fakeRun({ f1: 0.91 }, "bb"));
   assert.equal(different.identical, false);
   assert.equal(different.differences, 3);

@@ -39,6 +39,7 @@ export interface RecordedCommand {
 
 const GIT_COMMIT_TAG = "mlflow.source.git.commit";
 const PATCH_ARTIFACT = "slipway/git-diff.patch";
+const SYSTEM_METRIC_PREFIX = "system/";
 
 function tagsOf(run: Run): Map<string, string> {
   return new Map((run.data.tags ?? []).map((t) => [t.key, t.value]));
@@ -158,7 +159,8 @@ export function compareRuns(a: Run, b: Run): { text: string; identical: boolean;
     const x = metricsA.get(key);
     const y = metricsB.get(key);
     const same = x === y || (x !== undefined && y !== undefined && Number.isNaN(x) && Number.isNaN(y));
-    if (!same) differences++;
+    // system metrics (MLflow's `system/` prefix: durations, memory) are shown but never expected to repeat
+    if (!same && !key.startsWith(SYSTEM_METRIC_PREFIX)) differences++;
     const delta = x !== undefined && y !== undefined && !same ? (y - x).toExponential(2) : "";
     return [key, show(x), show(y), same ? "=" : delta || "≠"];
   });
@@ -185,7 +187,10 @@ export function compareRuns(a: Run, b: Run): { text: string; identical: boolean;
   parts.push(
     "",
     identical
-      ? `identical: ${metricKeys.length} metrics, ${paramsA.size} params and ${dataRows.length} dataset digests match`
+      ? `identical: ${metricKeys.filter((k) => !k.startsWith(SYSTEM_METRIC_PREFIX)).length} metrics, ${paramsA.size} params and ${dataRows.length} dataset digests match` +
+          (metricKeys.some((k) => k.startsWith(SYSTEM_METRIC_PREFIX))
+            ? " (system/ metrics such as timings are not compared)"
+            : "")
       : `${differences} difference${differences === 1 ? "" : "s"} between the runs`,
   );
   return { text: parts.join("\n"), identical, differences };
