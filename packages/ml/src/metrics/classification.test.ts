@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { MlError } from "../core/errors.js";
 import {
   accuracyScore,
   confusionMatrix,
@@ -12,6 +11,7 @@ import {
   precisionScore,
   recallScore,
 } from "./classification.js";
+import { throwsMl } from "../testing/assertions.js";
 
 const near = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const nearAll = (a: readonly number[], b: readonly number[], tol = 1e-12): void => {
@@ -22,9 +22,6 @@ const nearAll = (a: readonly number[], b: readonly number[], tol = 1e-12): void 
       `[${i}] ${v} vs ${b[i]}`,
     ),
   );
-};
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
 };
 
 // the docstrings of f1_score, precision_score, recall_score and fbeta_score

@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MlError } from "../core/errors.js";
 import { logLoss } from "./log-loss.js";
 import { P3, YT3 } from "./testing/three-classes.js";
+import { throwsMl } from "../testing/assertions.js";
 
 const near = (a: number, b: number, tol = 1e-12): void =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
 
 describe("logLoss", () => {
   it("matches the log_loss docstring: 0.21616...", () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { MlError } from "../core/errors.js";
 import { auc, averagePrecisionScore, precisionRecallCurve, rocAucScore, rocCurve } from "./ranking.js";
 import { P3, YT3 } from "./testing/three-classes.js";
+import { throwsMl } from "../testing/assertions.js";
 
 const nearAll = (a: ArrayLike<number>, b: readonly number[], tol = 1e-12): void => {
   assert.equal(a.length, b.length);
@@ -12,9 +12,6 @@ const nearAll = (a: ArrayLike<number>, b: readonly number[], tol = 1e-12): void 
   }
 };
 const near = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
 
 // numpy RandomState(5): binary labels, scores rounded to 0.1 (many ties), weights (one 0); expectations from
 // scikit-learn 1.2.1 (whose first ROC threshold is max + 1; ≥ 1.3 has +∞, as here)

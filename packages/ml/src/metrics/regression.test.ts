@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { MlError } from "../core/errors.js";
 import { meanAbsoluteError, meanSquaredError, r2Score, rootMeanSquaredError } from "./regression.js";
+import { throwsMl } from "../testing/assertions.js";
 
 const near = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
 
 const Y_TRUE = [3, -0.5, 2, 7];
 const Y_PRED = [2.5, 0.0, 2, 8];

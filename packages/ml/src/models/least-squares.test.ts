@@ -2,15 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { leastSquares } from "./least-squares.js";
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol: number): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    assert.ok(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)), `[${i}]: ${a} vs ${e}`);
-  }
-}
+import { closeAll } from "../testing/assertions.js";
 
 describe("leastSquares", () => {
   it("solves square and overdetermined systems and satisfies the normal equations (property)", () => {
@@ -47,7 +39,7 @@ describe("leastSquares", () => {
     // x + y + z = 3: minimum norm (1, 1, 1)
     const { x, rank } = leastSquares(Float64Array.from([1, 1, 1]), 1, 3, Float64Array.from([3]), 1);
     assert.equal(rank, 1);
-    close(x, [1, 1, 1], 1e-14);
+    closeAll(x, [1, 1, 1], 1e-14);
   });
 
   it("returns zeros for a zero matrix", () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MlError } from "../core/errors.js";
 import type { CsrMatrix } from "../core/matrix.js";
 import { dense, denseFromRows } from "../core/matrix.js";
 import { LinearRegression } from "./linear-regression.js";
+import { closeAll, throwsMl } from "../testing/assertions.js";
 
 /*
  * Data: numpy RandomState(3): X30 = round(randn(30, 4) · 2, 3), Y30 = round(X30·[1.5, −2, 0.5, 3] + 4 + noise, 3),
@@ -106,18 +106,8 @@ const SK = {
   },
 };
 
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-10): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    assert.ok(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)), `[${i}]: ${a} vs ${e}`);
-  }
-}
-
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
+const close = (actual: ArrayLike<number>, expected: readonly number[], tol = 1e-10): void =>
+  closeAll(actual, expected, tol);
 
 const X = denseFromRows(X30);
 const rankDeficient = denseFromRows(

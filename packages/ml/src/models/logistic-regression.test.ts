@@ -10,6 +10,7 @@ import { LogisticRegression } from "./logistic-regression.js";
 import { irisX, irisY } from "./testing/iris.js";
 import { logisticGradient, newtonLogistic } from "./testing/newton.js";
 import type { NewtonProblem } from "./testing/newton.js";
+import { throwsMl } from "../testing/assertions.js";
 
 /*
  * Reference coefficients: scikit-learn 1.2.1's own objective (sklearn.linear_model._linear_loss.LinearModelLoss
@@ -446,9 +447,6 @@ describe("LogisticRegression JSON", () => {
 describe("LogisticRegression input errors", () => {
   const X = irisX();
   const y = irisY();
-  const throwsMl = (fn: () => unknown, message: RegExp): void => {
-    assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-  };
 
   it("names each problem", () => {
     throwsMl(() => new LogisticRegression().fit(dense(0, 4), []), /empty training set/);

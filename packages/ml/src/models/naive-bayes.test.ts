@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { MlError } from "../core/errors.js";
 import type { CsrMatrix } from "../core/matrix.js";
 import { dense, denseFromRows, selectRows } from "../core/matrix.js";
 import { MultinomialNB } from "./naive-bayes.js";
+import { closeAll, throwsMl } from "../testing/assertions.js";
 
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-12): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    assert.ok(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)), `[${i}]: ${a} vs ${e}`);
-  }
-}
-
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
+const close = (actual: ArrayLike<number>, expected: readonly number[], tol = 1e-12): void =>
+  closeAll(actual, expected, tol);
 
 // MultinomialNB docstring: rng = np.random.RandomState(1); X = rng.randint(5, size=(6, 100)); y = [1..6]
 const DOC_X = [

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { MlError } from "../core/errors.js";
 import { kFold } from "./k-fold.js";
-
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
+import { throwsMl } from "../testing/assertions.js";
 
 describe("kFold", () => {
   it("equals scikit-learn's KFold(4) on 10 samples without shuffling", () => {

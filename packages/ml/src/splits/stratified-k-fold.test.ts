@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { MlError } from "../core/errors.js";
 import { stratifiedKFold } from "./stratified-k-fold.js";
-
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
+import { throwsMl } from "../testing/assertions.js";
 
 describe("stratifiedKFold", () => {
   it("matches the StratifiedKFold docstring", () => {

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { MlError } from "../core/errors.js";
 import { Random } from "../core/random.js";
 import { approximateMode, splitSizes, trainTestSplit } from "./train-test-split.js";
-
-const throwsMl = (fn: () => unknown, message: RegExp): void => {
-  assert.throws(fn, (e: unknown) => e instanceof MlError && message.test(e.message));
-};
+import { throwsMl } from "../testing/assertions.js";
 
 describe("trainTestSplit sizes", () => {
   it("rounds like scikit-learn: ceil for the test fraction, floor for the train fraction", () => {
