@@ -8,3 +8,5 @@ export * from "./pipeline/index.js";
 export * from "./models/index.js";
 export * from "./metrics/index.js";
 export * from "./splits/index.js";
+export * from "./stats/index.js";
+export * from "./drift/index.js";

@@ -7,11 +7,11 @@ import { MlError } from "../core/errors.js";
 
 const FONT = `font-family="system-ui, -apple-system, 'Segoe UI', sans-serif"`;
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function formatNumber(value: number): string {
+export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value)) return String(value);
   const abs = Math.abs(value);
@@ -224,4 +224,85 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
   }
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+export interface ComparisonBarsOptions {
+  title?: string;
+  /** legend names of the two series (default "reference", "current") */
+  names?: [string, string];
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Two distributions side by side as SVG bars: a histogram (`edges` has one more entry than the shares,
+ * bars drawn over the bins) or levels (one label per share). Shares are fractions of each side's rows.
+ */
+export function comparisonBarsSvg(
+  bins: { edges: readonly number[] } | { levels: readonly string[] },
+  reference: readonly number[],
+  current: readonly number[],
+  options: ComparisonBarsOptions = {},
+): string {
+  const k = reference.length;
+  if (current.length !== k) throw new MlError(`${k} reference shares but ${current.length} current shares`);
+  const isHistogram = "edges" in bins;
+  if (isHistogram ? bins.edges.length !== k + 1 : bins.levels.length !== k) {
+    throw new MlError("bins do not match the number of shares");
+  }
+  const width = options.width ?? 560;
+  const height = options.height ?? 220;
+  const m = { top: options.title ? 30 : 12, right: 12, bottom: isHistogram ? 34 : 60, left: 44 };
+  const plotW = width - m.left - m.right;
+  const plotH = height - m.top - m.bottom;
+  const top = Math.max(1e-12, ...reference, ...current);
+  const ticks = niceTicks(0, top, 4);
+  const yMax = Math.max(top, ticks[ticks.length - 1] ?? top);
+  const y = (v: number): number => m.top + plotH - (v / yMax) * plotH;
+  const slot = plotW / Math.max(1, k);
+  const bar = isHistogram ? slot / 2 : Math.min(28, slot / 2.5);
+  const [refName, curName] = options.names ?? ["reference", "current"];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="11">`,
+  ];
+  if (options.title) {
+    parts.push(`<text x="${m.left}" y="18" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`);
+  }
+  for (const t of ticks) {
+    parts.push(
+      `<line x1="${m.left}" x2="${width - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`,
+      `<text x="${m.left - 4}" y="${y(t) + 4}" text-anchor="end" fill="#555">${formatNumber(t * 100)}%</text>`,
+    );
+  }
+  for (let i = 0; i < k; i++) {
+    const x0 = m.left + i * slot + (slot - 2 * bar) / 2;
+    const r = reference[i]!;
+    const c = current[i]!;
+    parts.push(
+      `<rect x="${x0.toFixed(2)}" y="${y(r).toFixed(2)}" width="${bar.toFixed(2)}" height="${(m.top + plotH - y(r)).toFixed(2)}" fill="#1f77b4" fill-opacity="0.75"><title>${escapeXml(refName)}: ${formatNumber(r * 100)}%</title></rect>`,
+      `<rect x="${(x0 + bar).toFixed(2)}" y="${y(c).toFixed(2)}" width="${bar.toFixed(2)}" height="${(m.top + plotH - y(c)).toFixed(2)}" fill="#d62728" fill-opacity="0.75"><title>${escapeXml(curName)}: ${formatNumber(c * 100)}%</title></rect>`,
+    );
+    if (!isHistogram) {
+      const label = bins.levels[i]!;
+      const cx = m.left + (i + 0.5) * slot;
+      parts.push(
+        `<text x="${cx}" y="${m.top + plotH + 12}" text-anchor="end" transform="rotate(-35 ${cx} ${m.top + plotH + 12})">${escapeXml(label.length > 18 ? `${label.slice(0, 17)}…` : label)}</text>`,
+      );
+    }
+  }
+  if (isHistogram) {
+    const step = Math.max(1, Math.ceil(k / 6));
+    for (let i = 0; i <= k; i += step) {
+      parts.push(
+        `<text x="${m.left + i * slot}" y="${m.top + plotH + 14}" text-anchor="middle" fill="#555">${formatNumber(bins.edges[i]!)}</text>`,
+      );
+    }
+  }
+  parts.push(
+    `<line x1="${m.left}" x2="${width - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#888"/>`,
+    `<rect x="${width - m.right - 150}" y="${m.top - 2}" width="10" height="10" fill="#1f77b4"/><text x="${width - m.right - 136}" y="${m.top + 7}">${escapeXml(refName)}</text>`,
+    `<rect x="${width - m.right - 70}" y="${m.top - 2}" width="10" height="10" fill="#d62728"/><text x="${width - m.right - 56}" y="${m.top + 7}">${escapeXml(curName)}</text>`,
+    "</svg>",
+  );
+  return parts.join("");
 }

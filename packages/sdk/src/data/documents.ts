@@ -3,7 +3,7 @@
  * document, and name the file in every error (`exp.json: columns.age.max: must be a number, got 'x'`);
  * `writeJsonFile` writes one (pretty-printed, newline-terminated).
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { parseExpectations, parseProfile, type DataProfile, type Expectations } from "@slipway/ml";
 import { DataFileError } from "./read-table.js";
 
@@ -36,7 +36,19 @@ export function readExpectationsFile(path: string): Promise<Expectations> {
   return readDocument(path, parseExpectations);
 }
 
-/** Writes a JSON document, pretty-printed. */
+/** Writes a text file atomically: a temporary file beside it, renamed over it when complete. */
+export async function writeTextFile(path: string, text: string): Promise<void> {
+  const partial = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(partial, text);
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+/** Writes a JSON document, pretty-printed, atomically. */
 export async function writeJsonFile(path: string, document: unknown): Promise<void> {
-  await writeFile(path, `${JSON.stringify(document, null, 2)}\n`);
+  await writeTextFile(path, `${JSON.stringify(document, null, 2)}\n`);
 }

@@ -7,6 +7,14 @@
 export * from "./read-table.js";
 export * from "./documents.js";
 export {
+  datasetDrift,
+  driftReportHtml,
+  DRIFT_METHOD_NAMES,
+  type ColumnDrift,
+  type DatasetDrift,
+  type DatasetDriftOptions,
+  type DriftColumnType,
+  type DriftFinding,
   expectationsFromProfile,
   mergeProfiles,
   parseExpectations,
