@@ -14,6 +14,7 @@ export * from "./batching/merge.js";
 export * from "./serving/served-model.js";
 export * from "./serving/model-set.js";
 export * from "./serving/metrics.js";
+export * from "./serving/inference-logger.js";
 export * from "./serving/load-models.js";
 export * from "./serving/alias-follower.js";
 export * from "./protocols/sagemaker.js";

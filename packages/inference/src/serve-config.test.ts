@@ -46,6 +46,28 @@ describe("loadServeConfig", () => {
     assert.equal(loadServeConfig(["m"], {}, { SAGEMAKER_BIND_TO_PORT: "8081" }).port, 8080, "only in SageMaker mode");
   });
 
+  it("logs every request to the tracking server's inference log when one is configured, else nothing", () => {
+    assert.equal(loadServeConfig(["m"], { logBuffer: "500" }, {}).inferenceLog, undefined);
+    assert.deepEqual(loadServeConfig(["m"], { trackingUri: "http://ctl:5000/" }, {}).inferenceLog, {
+      endpoint: "http://ctl:5000/api/2.0/slipway/inference-log",
+      sampleRate: 1,
+      maxBuffer: 10_000,
+    });
+    assert.deepEqual(
+      loadServeConfig(
+        ["m"],
+        { logSampleRate: "0.05", logBuffer: "500" },
+        { MLFLOW_TRACKING_URI: "https://u:p@ctl/mlflow" },
+      ).inferenceLog,
+      { endpoint: "https://u:p@ctl/mlflow/api/2.0/slipway/inference-log", sampleRate: 0.05, maxBuffer: 500 },
+    );
+    assert.equal(
+      loadServeConfig(["m"], { logSampleRate: "0" }, { SLIPWAY_TRACKING_URI: "http://ctl:5000" }).inferenceLog,
+      undefined,
+    );
+    assert.equal(loadServeConfig(["m"], { logSampleRate: "0" }, {}).inferenceLog, undefined);
+  });
+
   it("names the bad setting", () => {
     const fails = (fn: () => unknown, message: RegExp) =>
       assert.throws(fn, (e: unknown) => e instanceof ServeConfigError && message.test(e.message));
@@ -55,6 +77,22 @@ describe("loadServeConfig", () => {
     fails(() => loadServeConfig(["m"], { maxBatchWaitUs: "-5" }, {}), /--max-batch-wait-us: '-5'/);
     fails(() => loadServeConfig(["m"], { queueCapacity: "lots" }, {}), /--queue-capacity: 'lots'/);
     fails(() => loadServeConfig(["m"], {}, { AIP_HTTP_PORT: "99999" }), /AIP_HTTP_PORT: '99999'/);
+    const tracked = { trackingUri: "http://ctl:5000" };
+    for (const rate of ["1.5", "-0.1", "half"]) {
+      fails(
+        () => loadServeConfig(["m"], { ...tracked, logSampleRate: rate }, {}),
+        new RegExp(`--log-sample-rate: '${rate}' is not a number from 0 to 1`),
+      );
+    }
+    fails(() => loadServeConfig(["m"], { logSampleRate: "0.5" }, {}), /--log-sample-rate: .*give --tracking-uri/);
+    fails(
+      () => loadServeConfig(["m"], { ...tracked, logBuffer: "0" }, {}),
+      /--log-buffer: '0' is not an integer from 1/,
+    );
+    fails(
+      () => loadServeConfig(["m"], { trackingUri: "ftp://ctl" }, {}),
+      /--tracking-uri: 'ftp:\/\/ctl' is not an http/,
+    );
     fails(
       () => loadServeConfig([], { sagemaker: true }, { SAGEMAKER_BIND_TO_PORT: "x" }),
       /SAGEMAKER_BIND_TO_PORT: 'x'/,

@@ -5,9 +5,14 @@
  * Where the server listens: `--port` / `--host` when given; else Vertex AI's `AIP_HTTP_PORT` (on
  * 0.0.0.0) when set; else in SageMaker mode (`--sagemaker`) `SAGEMAKER_BIND_TO_PORT` or 8080 on 0.0.0.0;
  * else 127.0.0.1:8080. In SageMaker mode the model defaults to `/opt/ml/model`.
+ *
+ * The inference log is on when a tracking server is configured (`--tracking-uri`, else
+ * `SLIPWAY_TRACKING_URI` or `MLFLOW_TRACKING_URI`), logging every request unless `--log-sample-rate`
+ * says otherwise (0 turns it off); without a tracking server it is off.
  */
 import type { BatcherOptions } from "./batching/batcher.js";
 import { DEFAULT_BODY_LIMIT } from "./http/app.js";
+import { DEFAULT_LOG_MAX_BUFFER, INFERENCE_LOG_PATH } from "./serving/inference-logger.js";
 import { integerSetting } from "./config-values.js";
 import { sagemakerSettings } from "./protocols/sagemaker.js";
 
@@ -21,6 +26,21 @@ export interface ServeFlags {
   queueCapacity?: string;
   bodyLimit?: string;
   sagemaker?: boolean;
+  /** The tracking server; also where inference logs go. */
+  trackingUri?: string;
+  /** Fraction of requests logged to the inference log, 0 to 1. */
+  logSampleRate?: string;
+  /** Most inference log records waiting to be sent. */
+  logBuffer?: string;
+}
+
+export interface InferenceLogConfig {
+  /** The control plane's inference log endpoint (`{trackingUri}/api/2.0/slipway/inference-log`). */
+  endpoint: string;
+  /** Fraction of requests logged, above 0 and at most 1. */
+  sampleRate: number;
+  /** Most records waiting to be sent. */
+  maxBuffer: number;
 }
 
 export interface ServeConfig {
@@ -31,6 +51,8 @@ export interface ServeConfig {
   batching: Required<Pick<BatcherOptions, "maxBatchSize" | "maxWaitMicros" | "queueCapacity">>;
   bodyLimit: number;
   sagemaker: boolean;
+  /** Present when the inference log is on. */
+  inferenceLog?: InferenceLogConfig;
 }
 
 export class ServeConfigError extends Error {
@@ -78,5 +100,44 @@ export function loadServeConfig(
     },
     bodyLimit: integer("--body-limit", flags.bodyLimit, 1024, 1024 * 1024 * 1024) ?? DEFAULT_BODY_LIMIT,
     sagemaker,
+    ...inferenceLogConfig(flags, env),
   };
+}
+
+function inferenceLogConfig(
+  flags: ServeFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): { inferenceLog?: InferenceLogConfig } {
+  const text = flags.logSampleRate;
+  let rate: number | undefined;
+  if (text !== undefined && text !== "") {
+    rate = Number(text);
+    if (!/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(text) || !(rate >= 0 && rate <= 1)) {
+      throw new ServeConfigError(
+        `--log-sample-rate: '${text}' is not a number from 0 to 1 (the fraction of requests logged; 0 turns logging off)`,
+      );
+    }
+  }
+  const maxBuffer = integer("--log-buffer", flags.logBuffer, 1, 10_000_000) ?? DEFAULT_LOG_MAX_BUFFER;
+  const trackingUri = flags.trackingUri?.trim() || env.SLIPWAY_TRACKING_URI?.trim() || env.MLFLOW_TRACKING_URI?.trim();
+  if (!trackingUri) {
+    if (rate !== undefined && rate > 0) {
+      throw new ServeConfigError(
+        "--log-sample-rate: inference logs go to the tracking server; give --tracking-uri or set SLIPWAY_TRACKING_URI",
+      );
+    }
+    return {};
+  }
+  if (rate === 0) return {};
+  let endpoint: URL;
+  try {
+    endpoint = new URL(trackingUri);
+  } catch {
+    throw new ServeConfigError(`--tracking-uri: '${trackingUri}' is not a URL`);
+  }
+  if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") {
+    throw new ServeConfigError(`--tracking-uri: '${trackingUri}' is not an http(s) URL of a tracking server`);
+  }
+  endpoint.pathname = endpoint.pathname.replace(/\/+$/, "") + INFERENCE_LOG_PATH;
+  return { inferenceLog: { endpoint: endpoint.toString(), sampleRate: rate ?? 1, maxBuffer } };
 }

@@ -3,11 +3,14 @@
  * MLflow's scoring protocol, KServe V2, SageMaker and Vertex AI. Each URI is resolved through the
  * registry, downloaded into the model cache, loaded by its flavor's predictor and warmed up before the
  * server listens; SIGTERM / SIGINT shut it down gracefully (stop accepting, finish in-flight requests,
- * exit 0).
+ * send the inference log's last records, exit 0). With a tracking server, a sample of the requests
+ * (`--log-sample-rate`, default all) goes to its inference log.
  */
+import { hostname } from "node:os";
 import type { Command } from "commander";
 import {
   AliasFollower,
+  InferenceLogger,
   InferenceMetrics,
   ModelSet,
   ServeConfigError,
@@ -44,6 +47,14 @@ export function registerServe(program: Command): void {
       "--sagemaker",
       "SageMaker mode: 0.0.0.0, port SAGEMAKER_BIND_TO_PORT or 8080, model /opt/ml/model by default",
     )
+    .option(
+      "--log-sample-rate <r>",
+      "fraction of requests logged to the tracking server's inference log, 0 to 1 (default 1 with a tracking server; 0 = off)",
+    )
+    .option(
+      "--log-buffer <n>",
+      "inference log records that may wait to be sent; beyond it they are dropped (default 10000)",
+    )
     .option("--tracking-uri <uri>", TRACKING_URI_HELP)
     .action(async (uris: string[], flags: ServeFlags & ClientFlags) => {
       let config;
@@ -72,6 +83,17 @@ export function registerServe(program: Command): void {
         await models.close();
         throw new UsageError((error as Error).message);
       }
+      const log = config.inferenceLog;
+      const inferenceLog = log
+        ? new InferenceLogger({
+            endpoint: log.endpoint,
+            sampleRate: log.sampleRate,
+            maxBuffer: log.maxBuffer,
+            server: hostname(),
+            metrics,
+            onReport: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+          })
+        : undefined;
       let server;
       try {
         server = await startModelServer({
@@ -82,11 +104,13 @@ export function registerServe(program: Command): void {
           bodyLimit: config.bodyLimit,
           host: config.host,
           port: config.port,
+          ...(inferenceLog ? { inferenceLog } : {}),
         });
       } catch (error) {
         await models.close();
         throw error;
       }
+      inferenceLog?.start();
       // models served by alias follow it: a move in the registry swaps the new version in without downtime
       const follower = new AliasFollower({
         client,
@@ -105,6 +129,9 @@ export function registerServe(program: Command): void {
           `  KServe V2:          POST /v2/models/{name}/infer\n` +
           `  Vertex AI:          POST ${vertex.predictRoute}\n` +
           `  metrics: /metrics   API: /openapi.json\n` +
+          (inferenceLog
+            ? `  inference log: ${Math.round(inferenceLog.sampleRate * 1e4) / 100}% of requests → ${inferenceLog.endpoint}\n`
+            : "") +
           follower
             .describe()
             .map((line) => `  following ${line}\n`)
@@ -116,6 +143,8 @@ export function registerServe(program: Command): void {
           follower
             .stop()
             .then(() => server.close())
+            // after the server: the last answered requests' records are in the buffer by then
+            .then(() => inferenceLog?.close())
             .then(resolve, (error: unknown) => {
               process.stderr.write(`error while shutting down: ${String(error)}\n`);
               resolve();

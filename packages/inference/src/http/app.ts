@@ -7,7 +7,13 @@
  * Bodies are read as text by one catch-all parser (handlers decide by content type, as each protocol
  * demands); the body limit applies to all of them. `/metrics` and `/openapi.json` are served too, and
  * every request is counted by protocol, model and status.
+ *
+ * Every response carries `x-request-id`: the client's own when it sent a sane one (at most 128 printable
+ * ASCII characters), else a fresh UUID; it is also Fastify's request id (logs). With an inference logger,
+ * each prediction a handler answers with is offered to it once the response is sent, off the request's
+ * latency, with that id and the request's latency.
  */
+import { randomUUID } from "node:crypto";
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -17,6 +23,7 @@ import Fastify, {
 import { kserveRoutes } from "../protocols/kserve-v2.js";
 import { mlflowRoutes, sendMlflowError } from "../protocols/mlflow.js";
 import { vertexRoutes, type VertexSettings } from "../protocols/vertex.js";
+import type { InferenceLogger, ServedPrediction } from "../serving/inference-logger.js";
 import type { InferenceMetrics } from "../serving/metrics.js";
 import type { ModelSet } from "../serving/model-set.js";
 import type { ServingContext } from "./context.js";
@@ -36,11 +43,29 @@ export interface ModelServerAppOptions {
   /** Largest request body, in bytes (default 6 MiB). */
   bodyLimit?: number;
   logger?: FastifyServerOptions["logger"];
+  /** Samples answered predictions into the inference log (off when absent). */
+  inferenceLog?: InferenceLogger;
+}
+
+/** A client's `x-request-id` worth keeping: 1 to 128 printable ASCII characters. */
+const SANE_REQUEST_ID = /^[\x20-\x7e]{1,128}$/;
+
+/** The request's id: the client's `x-request-id` when sane, else a fresh UUID. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === "string" && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 export async function buildModelServerApp(options: ModelServerAppOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const log = options.inferenceLog;
+  // the prediction each request was answered with, until its response is sent
+  const served = log ? new WeakMap<FastifyRequest, ServedPrediction>() : undefined;
   const ctx: ServingContext = { models: options.models, version: options.version, bodyLimit };
+  if (served) {
+    ctx.recordPrediction = (request, prediction) => {
+      served.set(request, prediction);
+    };
+  }
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit,
@@ -48,6 +73,8 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
     return503OnClosing: false,
     forceCloseConnections: "idle",
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    requestIdHeader: false,
+    genReqId: (request) => requestIdOf(request.headers["x-request-id"]),
   });
 
   app.removeAllContentTypeParsers();
@@ -107,7 +134,9 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
     closing = true;
     done();
   });
-  app.addHook("onRequest", (_request, reply, done) => {
+  app.addHook("onRequest", (request, reply, done) => {
+    // every answer names its request, errors included
+    reply.header("x-request-id", request.id);
     if (!closing) {
       done();
       return;
@@ -126,6 +155,11 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
   app.addHook("onResponse", (request, reply, done) => {
     const protocol = (request.routeOptions.config as { protocol?: string }).protocol ?? "none";
     metrics.observeRequest(protocol, modelLabel(models, request, protocol), reply.statusCode, reply.elapsedTime / 1000);
+    if (log && served) {
+      // after the answer is sent: logging adds nothing to the request's latency
+      const prediction = served.get(request);
+      if (prediction !== undefined && reply.statusCode === 200) log.offer(request.id, prediction, reply.elapsedTime);
+    }
     done();
   });
   return app;

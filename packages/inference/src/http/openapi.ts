@@ -18,6 +18,12 @@ const PROTOCOL_TAGS: Record<string, string> = {
   server: "Server: metrics and this document",
 };
 
+/** Every response carries it (see `app.ts`). */
+const REQUEST_ID_HEADER = {
+  description: "The request's id: the client's own x-request-id when sane (≤ 128 printable characters), else a UUID",
+  schema: { type: "string" },
+};
+
 export function openApiDocument(groups: readonly ProtocolRoutes[], info: OpenApiInfo): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const group of groups) {
@@ -32,7 +38,7 @@ export function openApiDocument(groups: readonly ProtocolRoutes[], info: OpenApi
             status,
             {
               description: r.description,
-              ...(r.headers ? { headers: r.headers } : {}),
+              headers: { "X-Request-Id": REQUEST_ID_HEADER, ...r.headers },
               ...(r.content
                 ? { content: Object.fromEntries(Object.entries(r.content).map(([type, schema]) => [type, { schema }])) }
                 : {}),

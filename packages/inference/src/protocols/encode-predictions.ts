@@ -24,6 +24,14 @@ export function vertexPredictions(prediction: PredictionBatch): unknown[] {
   return perRow(prediction);
 }
 
+/**
+ * How one row of a prediction looks in an MLflow or Vertex answer (for the inference log): the value of
+ * the single output, or an object of the outputs (several outputs, or MLflow's answer for tensor models).
+ */
+export function rowForm(prediction: PredictionBatch, inputKind: "columns" | "tensors"): "value" | "record" {
+  return inputKind === "columns" && prediction.outputs.size === 1 ? "value" : "record";
+}
+
 function perRow(prediction: PredictionBatch): unknown[] {
   const outputs = [...prediction.outputs];
   if (outputs.length === 1) return tensorToJson(outputs[0]![1]);

@@ -142,7 +142,8 @@ async function infer(ctx: ServingContext, request: FastifyRequest, reply: Fastif
     }
     wanted = decoded.outputs;
   }
-  const prediction = await model.predict(decoded.raw, decoded.params);
+  const { input, prediction } = await model.predictWithInput(decoded.raw, decoded.params);
+  ctx.recordPrediction?.(request, { model, input, prediction, rowForm: "record", outputNames: wanted });
   const outputs: KserveOutput[] = [];
   for (const [name, t] of prediction.outputs) {
     if (!wanted || wanted.includes(name)) outputs.push(kserveOutput(name, t));

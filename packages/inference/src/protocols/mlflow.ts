@@ -18,7 +18,7 @@ import type { JsonSchema, ProtocolRoutes, RouteResponseDoc } from "../http/route
 import { parseCsv } from "../input/csv.js";
 import type { RawInput } from "../input/raw-input.js";
 import { decodeMlflowJson } from "./mlflow-decode.js";
-import { mlflowPredictions } from "./encode-predictions.js";
+import { mlflowPredictions, rowForm } from "./encode-predictions.js";
 
 const CONTENT_TYPES = "['text/csv', 'application/json']";
 
@@ -157,8 +157,10 @@ export function mlflowRoutes(ctx: ServingContext): ProtocolRoutes {
         handler: async (request, reply) => {
           const model = ctx.models.default();
           const { raw, params } = decodeInvocation(request.headers["content-type"], request.body);
-          const prediction = await model.predict(raw, params);
-          const predictions = mlflowPredictions(prediction, model.signature.inputs.kind);
+          const { input, prediction } = await model.predictWithInput(raw, params);
+          const inputKind = model.signature.inputs.kind;
+          ctx.recordPrediction?.(request, { model, input, prediction, rowForm: rowForm(prediction, inputKind) });
+          const predictions = mlflowPredictions(prediction, inputKind);
           return reply.type("application/json").send(stringifyJson({ predictions }));
         },
       },

@@ -16,7 +16,7 @@ import { badInput, InferenceError } from "../errors.js";
 import type { ServingContext } from "../http/context.js";
 import { bodyText, parseContentType } from "../http/errors.js";
 import type { ProtocolRoutes } from "../http/route.js";
-import { vertexPredictions } from "./encode-predictions.js";
+import { rowForm, vertexPredictions } from "./encode-predictions.js";
 import { sendKserveError } from "./kserve-v2.js";
 import { decodeInstances } from "./mlflow-decode.js";
 
@@ -114,7 +114,8 @@ export function vertexRoutes(ctx: ServingContext, settings: VertexSettings): Pro
           if (body.instances === undefined) throw badInput("The request has no 'instances'");
           const model = ctx.models.default();
           const raw = decodeInstances(body.instances, "instances");
-          const prediction = await model.predict(raw, body.parameters);
+          const { input, prediction } = await model.predictWithInput(raw, body.parameters);
+          ctx.recordPrediction?.(request, { model, input, prediction, rowForm: rowForm(prediction, "columns") });
           return reply.type("application/json").send(stringifyJson({ predictions: vertexPredictions(prediction) }));
         },
       },

@@ -8,7 +8,10 @@
  * - `slipway_inference_predict_duration_seconds{model, version}`: time in the predictor per call;
  * - `slipway_inference_queue_depth{model, version}`: requests waiting, read at scrape time;
  * - `slipway_inference_predictions_total{model, version, class}`: predicted rows per class, for models
- *   with a label output.
+ *   with a label output;
+ * - `slipway_inference_log_records_total{outcome}` and `slipway_inference_log_buffer_records`: the
+ *   inference log's records by fate (sent, or dropped and why) and those waiting to be sent, when a
+ *   logger is attached (`inferenceLog`).
  *
  * The request-path metrics are `SeriesCounter` / `SeriesHistogram`s whose per-label-set handles are
  * cached, so a request pays a map lookup and an addition, not a label hash.
@@ -21,6 +24,16 @@ import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSerie
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** What became of a record offered to the inference log (`slipway_inference_log_records_total{outcome}`). */
+export type InferenceLogOutcome = "sent" | "dropped_buffer_full" | "dropped_send_failed" | "dropped_rejected";
+
+export const INFERENCE_LOG_OUTCOMES: readonly InferenceLogOutcome[] = [
+  "sent",
+  "dropped_buffer_full",
+  "dropped_send_failed",
+  "dropped_rejected",
+];
 
 /** Most distinct classes counted per model version (beyond it: `class="other"`), against label explosions. */
 const MAX_CLASSES = 100;
@@ -82,6 +95,8 @@ export class InferenceMetrics {
     labelNames: ["model", "result"],
     registers: [],
   });
+  private logRecords: Record<InferenceLogOutcome, CounterSeries> | undefined;
+  private logBuffered: () => number = () => 0;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {
@@ -99,6 +114,35 @@ export class InferenceMetrics {
   /** One hot swap attempt (rare: not on the request path). */
   recordSwap(model: string, result: "swapped" | "failed"): void {
     this.swaps.inc({ model, result });
+  }
+
+  /**
+   * The inference log's counters, one series per outcome (all present from the start, at 0), and its
+   * buffer gauge, which calls `buffered` at scrape time. Registered on the first call; a later call (a
+   * logger replacing another) gets the same counters and rebinds the gauge.
+   */
+  inferenceLog(buffered: () => number): Record<InferenceLogOutcome, CounterSeries> {
+    this.logBuffered = buffered;
+    if (this.logRecords) return this.logRecords;
+    const records = new SeriesCounter({
+      name: "slipway_inference_log_records_total",
+      help: "Records offered to the inference log, by outcome: sent, or dropped (buffer full, send failed, rejected).",
+      labelNames: ["outcome"],
+    });
+    this.registry.registerMetric(records);
+    const read = () => this.logBuffered();
+    new Gauge({
+      name: "slipway_inference_log_buffer_records",
+      help: "Inference log records waiting to be sent.",
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+    const series = {} as Record<InferenceLogOutcome, CounterSeries>;
+    for (const outcome of INFERENCE_LOG_OUTCOMES) series[outcome] = records.series({ outcome });
+    this.logRecords = series;
+    return series;
   }
 
   /** A queue-depth gauge reading the models' batchers at scrape time. */

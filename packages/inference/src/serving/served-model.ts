@@ -105,6 +105,17 @@ export class ServedModel {
     return this.batcher.submit(batch, checked, checked === undefined ? "" : JSON.stringify(checked));
   }
 
+  /**
+   * `predict`, also handing back the request's canonical batch (checked and converted), which the
+   * inference log records row by row. The batch is the request's own: nothing mutates it afterwards.
+   */
+  async predictWithInput(raw: RawInput, params?: unknown): Promise<{ input: InputBatch; prediction: PredictionBatch }> {
+    const input = this.buildBatch(raw);
+    const checked = params === undefined ? undefined : this.checkParams(params);
+    const prediction = await this.batcher.submit(input, checked, checked === undefined ? "" : JSON.stringify(checked));
+    return { input, prediction };
+  }
+
   /** Stops taking requests, lets queued and running ones finish, then releases the predictor. */
   async close(): Promise<void> {
     if (this.current === "closed") return;
