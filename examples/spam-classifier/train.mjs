@@ -201,6 +201,8 @@ const pkg = textClassifierPackage(classifier, {
   inputExample: [test[0].text.slice(0, 400), "Congratulations! You have won a FREE prize, click here now"],
   profile,
   metadata: { test_f1: metrics.test_f1, test_accuracy: metrics.test_accuracy },
+  // held-out emails, not training ones: predictions on them are what live traffic should look like
+  referenceData: { texts: test.map((r) => r.text), labels: test.map((r) => r.label) },
 });
 const logged = await logModelPackage(run, pkg, "model");
 

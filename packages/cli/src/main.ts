@@ -6,6 +6,7 @@ import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBatchPredict } from "./commands/batch-predict.js";
 import { registerData } from "./commands/data.js";
 import { registerDb } from "./commands/db.js";
+import { registerDrift } from "./commands/drift.js";
 import { registerExperiments } from "./commands/experiments.js";
 import { registerGc } from "./commands/gc.js";
 import { registerLlm } from "./commands/llm.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerGc(program);
   registerData(program);
+  registerDrift(program);
   registerServe(program);
   registerBatchPredict(program);
   registerWorker(program);

@@ -85,7 +85,7 @@ async function usage<T>(read: Promise<T>): Promise<T> {
   }
 }
 
-function readData(path: string, flags: { format?: string; types?: string }): Promise<Table> {
+export function readData(path: string, flags: { format?: string; types?: string }): Promise<Table> {
   const format = formatArg(flags.format);
   const types = parseTypesArg(flags.types);
   return usage(readTable(path, { ...(format ? { format } : {}), ...(types ? { types } : {}) }));

@@ -6,8 +6,8 @@
  * Slipway's defaults (calibrated: 3–7% false alarms at α = 0.05 for n = 50…100,000, see
  * calibration.test.ts):
  * - numbers with more than 20 distinct values (reference and current together): two-sample KS, with
- *   ties broken at random when values repeat (`ks_ties`, tie-breaking.ts: plain KS is conservative on
- *   tied data);
+ *   ties broken at random when more than 5% of the values repeat (`ks_ties`, tie-breaking.ts: plain
+ *   KS is conservative on tied data; a few repeats in continuous data change nothing);
  * - numbers with at most 20 distinct values, booleans, categories: `chi2`, the two-sample chi-square
  *   test with rare levels pooled (KS on heavily tied data is conservative and misses shifts);
  * - free text: a domain classifier (text-drift.ts).
@@ -24,7 +24,7 @@ import {
   type MissingCounts,
   type NumericPair,
 } from "./column-samples.js";
-import { hasTies } from "./tie-breaking.js";
+import { manyTies } from "./tie-breaking.js";
 import { decide, driftMethod, pooledChiSquare, type DriftComparison } from "./methods.js";
 import { columnStatistics } from "./column-statistics.js";
 import { textDrift, type TextDriftOptions } from "./text-drift.js";
@@ -292,7 +292,7 @@ export function columnDrift(
       method =
         distinctSorted(r, c, DISCRETE_NUMERIC_LIMIT) <= DISCRETE_NUMERIC_LIMIT
           ? "chi2"
-          : hasTies(r, c)
+          : manyTies(r, c)
             ? "ks_ties"
             : "ks";
     } else method = "chi2";

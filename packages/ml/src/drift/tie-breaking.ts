@@ -28,14 +28,19 @@ function sortedUniforms(
   for (let m = 0; m < k; m++) out[start + m] = base + (scale * out[start + m]!) / total;
 }
 
-/** Whether two sorted samples share or repeat any value. */
-export function hasTies(a: Float64Array, b: Float64Array): boolean {
+/**
+ * Whether more than `share` (default 5%) of the values of two sorted samples together repeat an earlier
+ * value: then plain KS turns noticeably conservative and `ks_ties` is used instead.
+ */
+export function manyTies(a: Float64Array, b: Float64Array, share = 0.05): boolean {
+  const limit = share * (a.length + b.length);
   let i = 0;
   let j = 0;
   let last = NaN;
+  let repeats = 0;
   while (i < a.length || j < b.length) {
     const v = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
-    if (v === last) return true;
+    if (v === last && ++repeats > limit) return true;
     last = v;
   }
   return false;

@@ -6,7 +6,9 @@
  * ├── MLmodel                      flavors.slipway: predictor text-classifier, data pipeline.json
  * ├── pipeline.json                the whole classifier: vectorizer (vocabulary, idf) and linear model
  * ├── head.onnx                    the linear head as ONNX: input = the vectorizer's output, float32 [N, F]
- * ├── profile.json                 the training data's profile: the reference monitoring compares against
+ * ├── profile.json                 the training data's profile
+ * ├── reference_data.jsonl         a sample of the training data: text, true label and predicted label per
+ * │                                row, the reference monitors compare live traffic with
  * ├── input_example.json           MLflow's `split` orient: {"columns": ["text"], "data": [[...]]}
  * └── serving_input_example.json   the same as a scoring request: {"dataframe_split": {...}}
  * ```
@@ -18,6 +20,7 @@
  */
 import type { DataProfile } from "../data/profile.js";
 import { MlError } from "../core/errors.js";
+import { Random } from "../core/random.js";
 import { SLIPWAY_FLAVOR } from "../model-package/flavors.js";
 import type { MLmodel } from "../model-package/mlmodel.js";
 import type { ColumnSpec, ModelSignature } from "../model-package/signature.js";
@@ -32,7 +35,11 @@ export const TEXT_CLASSIFIER_FILES = {
   profile: "profile.json",
   inputExample: "input_example.json",
   servingInputExample: "serving_input_example.json",
+  referenceData: "reference_data.jsonl",
 } as const;
+
+/** Rows of reference data kept in a package by default (a uniform, seeded sample beyond that). */
+export const DEFAULT_REFERENCE_ROWS = 5000;
 
 /** What `flavors.slipway` holds for a text classifier, beyond predictor, data and version. */
 export interface TextClassifierFlavorExtras {
@@ -44,6 +51,8 @@ export interface TextClassifierFlavorExtras {
   onnx_head?: { data: string; input: string; onnx_version: string; n_features: number };
   /** The training data's profile file (absent when not given). */
   profile?: string;
+  /** The reference data file (absent when not given). */
+  reference_data?: string;
 }
 
 export interface TextClassifierPackageOptions {
@@ -57,6 +66,13 @@ export interface TextClassifierPackageOptions {
   onnxHead?: boolean;
   /** Free-form metadata for the MLmodel file (e.g. the training metrics). */
   metadata?: Record<string, unknown>;
+  /**
+   * Training texts (and their labels) to keep as `reference_data.jsonl`: monitors compare live traffic
+   * with it (drift of the text, of the predicted label, and accuracy where labels arrive). At most
+   * `maxRows` rows (default 5,000), a seeded uniform sample beyond that; each row holds the text, the
+   * true `label` when given, and `prediction: {label}` as the model server answers it.
+   */
+  referenceData?: { texts: readonly string[]; labels?: readonly (string | number)[]; maxRows?: number; seed?: number };
 }
 
 export interface ModelPackageFiles {
@@ -99,6 +115,10 @@ export function textClassifierPackage(
     files.set(F.profile, JSON.stringify(options.profile));
     extras.profile = F.profile;
   }
+  if (options.referenceData) {
+    files.set(F.referenceData, referenceDataJsonl(classifier, inputColumn, options.referenceData));
+    extras.reference_data = F.referenceData;
+  }
   const mlmodel: MLmodel = {
     flavors: {
       [SLIPWAY_FLAVOR]: { predictor: TEXT_CLASSIFIER_PREDICTOR, data: F.pipeline, version: 1, ...extras },
@@ -118,4 +138,35 @@ export function textClassifierPackage(
     };
   }
   return { mlmodel, files };
+}
+
+function referenceDataJsonl(
+  classifier: TextClassifier,
+  inputColumn: string,
+  data: NonNullable<TextClassifierPackageOptions["referenceData"]>,
+): string {
+  const { texts, labels } = data;
+  if (labels !== undefined && labels.length !== texts.length) {
+    throw new MlError(`referenceData: ${texts.length} texts but ${labels.length} labels`);
+  }
+  const maxRows = data.maxRows ?? DEFAULT_REFERENCE_ROWS;
+  if (!Number.isSafeInteger(maxRows) || maxRows < 1)
+    throw new MlError(`referenceData.maxRows must be a positive integer, got ${maxRows}`);
+  let rows = Array.from(texts.keys());
+  if (rows.length > maxRows)
+    rows = new Random(data.seed ?? 0)
+      .shuffle(rows)
+      .slice(0, maxRows)
+      .sort((a, b) => a - b);
+  const predicted = classifier.predict(rows.map((i) => texts[i]!));
+  return rows
+    .map((i, k) =>
+      JSON.stringify({
+        [inputColumn]: texts[i],
+        ...(labels === undefined ? {} : { label: labels[i] }),
+        prediction: { label: predicted[k] },
+      }),
+    )
+    .join("\n")
+    .concat("\n");
 }

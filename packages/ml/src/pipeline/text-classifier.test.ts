@@ -13,6 +13,7 @@ import { profileTable } from "../data/profile.js";
 import { tableFromRecords } from "../data/table.js";
 import { TextClassifier } from "./text-classifier.js";
 import { TEXT_CLASSIFIER_FILES, textClassifierPackage } from "./text-classifier-package.js";
+import { throwsMl } from "../testing/assertions.js";
 
 const require = createRequire(import.meta.url);
 interface Email {
@@ -94,6 +95,39 @@ test("the package: a valid MLmodel naming every file, and an ONNX head equal to 
   assert.ok(maxDiff <= 1e-5, `max abs difference ${maxDiff}`);
   assert.deepEqual([...(out.label!.data as string[])], classifier.predict(texts));
   await session.release();
+});
+
+test("the package keeps a seeded sample of reference data with true and predicted labels", () => {
+  const classifier = new TextClassifier(new TfidfVectorizer({ minDf: 2 }), new LogisticRegression({ C: 5 }));
+  classifier.fit(
+    train.map((r) => r.text),
+    train.map((r) => r.label),
+  );
+  const texts = test_.map((r) => r.text);
+  const labels = test_.map((r) => r.label);
+  const pkg = textClassifierPackage(classifier, { referenceData: { texts, labels, maxRows: 50, seed: 1 } });
+  checkPackageFiles(parseMLmodel(writeMLmodel(pkg.mlmodel)), pkg.files.keys());
+  assert.equal((pkg.mlmodel.flavors.slipway as Record<string, unknown>).reference_data, "reference_data.jsonl");
+  const rows = (pkg.files.get(TEXT_CLASSIFIER_FILES.referenceData) as string)
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { text: string; label: string; prediction: { label: string } });
+  assert.equal(rows.length, 50);
+  assert.equal(new Set(rows.map((r) => r.text)).size, 50);
+  for (const row of rows) {
+    const i = texts.indexOf(row.text);
+    assert.equal(row.label, labels[i]);
+    assert.equal(row.prediction.label, classifier.predict([row.text])[0]);
+  }
+  const again = textClassifierPackage(classifier, { referenceData: { texts, labels, maxRows: 50, seed: 1 } });
+  assert.equal(
+    again.files.get(TEXT_CLASSIFIER_FILES.referenceData),
+    pkg.files.get(TEXT_CLASSIFIER_FILES.referenceData),
+  );
+  throwsMl(
+    () => textClassifierPackage(classifier, { referenceData: { texts, labels: ["spam"] } }),
+    /texts but 1 labels/,
+  );
 });
 
 test("naive Bayes and hashing vectorizers plug in too", () => {
