@@ -6,3 +6,5 @@ export * from "./mlflow/tracking-api.js";
 export * from "./mlflow/registry-api.js";
 export * from "./slipway/registry-history-api.js";
 export * from "./slipway/registry-events-api.js";
+export * from "./slipway/inference-log-api.js";
+export * from "./slipway/monitors-api.js";

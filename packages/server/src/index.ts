@@ -12,3 +12,5 @@ export type { SqlDb } from "./platform/db/sql-db.js";
 export { TrackingService } from "./modules/tracking/tracking-service.js";
 export { openArtifactRepository } from "./artifacts/registry.js";
 export type { ArtifactRepository } from "./artifacts/artifact-repository.js";
+export { parseCron, CronError, type CronSchedule } from "./modules/monitoring/cron.js";
+export type { MonitorService, AlertTransition, AlertListener } from "./modules/monitoring/monitor-service.js";

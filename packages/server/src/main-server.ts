@@ -6,6 +6,11 @@ import { TrackingService } from "./modules/tracking/tracking-service.js";
 import { RegistryService } from "./modules/registry/registry-service.js";
 import { RegistryEvents } from "./modules/registry/registry-events.js";
 import { WebhookDispatcher, WebhookService, type WebhookDispatcherOptions } from "./modules/registry/webhooks.js";
+import { InferenceLogService } from "./modules/monitoring/inference-log-service.js";
+import { AlertDispatcher, type AlertDispatcherOptions } from "./modules/monitoring/alert-dispatcher.js";
+import { registerMonitorMetrics } from "./modules/monitoring/monitor-gauges.js";
+import { MonitorScheduler, type MonitorSchedulerOptions } from "./modules/monitoring/monitor-scheduler.js";
+import { MonitorService } from "./modules/monitoring/monitor-service.js";
 import { schemaStatus, upgrade } from "./platform/db/migrate.js";
 import { openDb } from "./platform/db/open-db.js";
 import type { SqlDb } from "./platform/db/sql-db.js";
@@ -20,6 +25,10 @@ export interface RunningServer {
   db: SqlDb;
   artifacts: ArtifactRepository;
   tracking: TrackingService;
+  inferenceLog: InferenceLogService;
+  monitors: MonitorService;
+  /** Runs scheduled monitor evaluations (started unless `monitorScheduler` is off). */
+  scheduler: MonitorScheduler;
   /** http://host:port the server listens on. */
   url: string;
   close(): Promise<void>;
@@ -56,7 +65,10 @@ export function redact(uri: string): string {
 
 export async function startServer(
   config: ServerConfig,
-  options: { webhooks?: WebhookDispatcherOptions } = {},
+  options: {
+    webhooks?: WebhookDispatcherOptions;
+    monitors?: { scheduler?: MonitorSchedulerOptions; alerts?: AlertDispatcherOptions; maxRows?: number };
+  } = {},
 ): Promise<RunningServer> {
   const db = await openStore(config.backendStoreUri, { autoUpgradeEmpty: true });
   try {
@@ -66,10 +78,25 @@ export async function startServer(
     const tracking = new TrackingService({ db, artifacts });
     const events = new RegistryEvents();
     const registry = new RegistryService({ db, events });
+    const inferenceLog = new InferenceLogService({ db });
+    let log: (message: string, error: unknown) => void = () => undefined;
+    const monitors: MonitorService = new MonitorService({
+      db,
+      inferenceLog,
+      registry,
+      tracking,
+      artifacts,
+      openRepository: (uri) => openArtifactRepository(uri, { s3: config.s3 }),
+      metrics: registerMonitorMetrics(metrics.registry, () => monitors.gaugeRows()),
+      ...(options.monitors?.maxRows === undefined ? {} : { maxRows: options.monitors.maxRows }),
+      log: (message, error) => log(message, error),
+    });
     const app = await buildApp({
       tracking,
       registry,
       webhooks: new WebhookService(db),
+      inferenceLog,
+      monitors,
       artifacts,
       metrics,
       version: slipwayVersion(),
@@ -80,6 +107,12 @@ export async function startServer(
     const port = typeof address === "object" && address ? address.port : config.port;
     const webhooks = new WebhookDispatcher({ db, events, ...options.webhooks });
     webhooks.start();
+    log = (message, error) => app.log.error({ err: error }, message);
+    const alerts = new AlertDispatcher({ db, ...options.monitors?.alerts });
+    monitors.onAlert(() => alerts.wake());
+    alerts.start();
+    const scheduler = new MonitorScheduler({ monitors, log, ...options.monitors?.scheduler });
+    if (config.monitorScheduler) scheduler.start();
     const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
     let closed = false;
     return {
@@ -87,12 +120,17 @@ export async function startServer(
       db,
       artifacts,
       tracking,
+      inferenceLog,
+      monitors,
+      scheduler,
       url: `http://${hostForUrl}:${port}`,
       async close() {
         if (closed) return;
         closed = true;
+        await scheduler.stop();
         await app.close();
         await webhooks.stop();
+        await alerts.stop();
         await db.close();
       },
     };

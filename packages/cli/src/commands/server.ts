@@ -20,7 +20,13 @@ export function registerServer(program: Command): void {
       "endpoint of an S3-compatible store (env SLIPWAY_S3_ENDPOINT_URL, MLFLOW_S3_ENDPOINT_URL or AWS_ENDPOINT_URL)",
     )
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env SLIPWAY_LOG_LEVEL; default warn)")
-    .action(async (flags: ServerFlags) => {
+    .option(
+      "--no-monitor-scheduler",
+      "do not run monitors on their schedules in this process (env SLIPWAY_MONITOR_SCHEDULER=false)",
+    )
+    .action(async (flags: ServerFlags, command: Command) => {
+      // commander defaults a --no-* flag to true: leave it to the environment unless it was given
+      if (command.getOptionValueSource("monitorScheduler") === "default") delete flags.monitorScheduler;
       const config = loadServerConfig(flags);
       const server = await startServer(config);
       process.stdout.write(

@@ -16,6 +16,8 @@ export interface ServerConfig {
   artifactsDestination: string;
   s3: S3Settings;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Run monitors on their schedules in this process (default true; off for replicas that only serve the API). */
+  monitorScheduler: boolean;
 }
 
 /** A bad setting: the message names it and what was wrong. */
@@ -30,6 +32,8 @@ export interface ServerFlags {
   artifactsDestination?: string;
   s3EndpointUrl?: string;
   logLevel?: string;
+  /** false: `--no-monitor-scheduler`. */
+  monitorScheduler?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = "slipway-data";
@@ -85,5 +89,11 @@ export function loadServerConfig(
   }
   if (env.AWS_REGION) s3.region = env.AWS_REGION;
 
-  return { host, port: Number(portText), backendStoreUri, artifactsDestination, s3, logLevel };
+  const schedulerText = env.SLIPWAY_MONITOR_SCHEDULER?.trim().toLowerCase();
+  if (schedulerText !== undefined && !["true", "false", "1", "0", ""].includes(schedulerText)) {
+    throw new ConfigError(`SLIPWAY_MONITOR_SCHEDULER: '${schedulerText}' is not true or false`);
+  }
+  const monitorScheduler = flags.monitorScheduler ?? !(schedulerText === "false" || schedulerText === "0");
+
+  return { host, port: Number(portText), backendStoreUri, artifactsDestination, s3, logLevel, monitorScheduler };
 }

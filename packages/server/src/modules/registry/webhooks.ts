@@ -468,47 +468,83 @@ export class WebhookDispatcher {
     }
   }
 
-  /** The delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with ±20% jitter. */
+  /** The delay before attempt `attempt + 1`. */
   private backoff(attempt: number): number {
-    const exact = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(attempt - 1, 30));
-    return Math.max(1, Math.round(exact * (0.8 + Math.random() * 0.4)));
+    return webhookRetryDelay(attempt, this.retryBaseMs, this.retryMaxMs);
   }
 
-  private async post(
-    webhook: StoredWebhook,
-    event: StoredRegistryEvent,
-  ): Promise<{ deliveryId: string; status?: number; error?: string; aborted?: boolean }> {
-    const deliveryId = randomUUID();
-    const now = Date.now();
-    const timestamp = String(Math.floor(now / 1000));
-    const body = JSON.stringify({
-      event_id: event.data.event_id,
-      kind: event.kind,
-      data: event.data,
-      delivered_at: now,
+  private async post(webhook: StoredWebhook, event: StoredRegistryEvent): Promise<SignedPostResult> {
+    return postSignedWebhook({
+      url: webhook.url,
+      secret: webhook.secret,
+      event: event.kind,
+      timeoutMs: this.timeoutMs,
+      signal: this.stopping.signal,
+      body: (now) =>
+        JSON.stringify({ event_id: event.data.event_id, kind: event.kind, data: event.data, delivered_at: now }),
     });
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      "user-agent": "slipway-webhooks",
-      "x-slipway-event": event.kind,
-      "x-slipway-delivery": deliveryId,
-      "x-slipway-timestamp": timestamp,
-    };
-    if (webhook.secret !== null) headers["x-slipway-signature"] = signWebhook(webhook.secret, timestamp, body);
-    try {
-      const response = await fetch(webhook.url, {
-        method: "POST",
-        headers,
-        body,
-        redirect: "manual",
-        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.stopping.signal]),
-      });
-      await response.body?.cancel().catch(() => undefined);
-      return { deliveryId, status: response.status, error: response.ok ? undefined : `HTTP ${response.status}` };
-    } catch (error) {
-      const aborted = this.stopping.signal.aborted;
-      return { deliveryId, error: describe(error, this.timeoutMs).slice(0, MAX_ERROR_LENGTH), aborted };
-    }
+  }
+}
+
+/** The delay before attempt `attempt + 1`: base·2^(attempt−1), capped at `maxMs`, with ±20% jitter. */
+export function webhookRetryDelay(attempt: number, baseMs: number, maxMs: number): number {
+  const exact = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.max(1, Math.round(exact * (0.8 + Math.random() * 0.4)));
+}
+
+export interface SignedPost {
+  url: string;
+  /** Signs the delivery (`X-Slipway-Signature`) when not null. */
+  secret: string | null;
+  /** `X-Slipway-Event`. */
+  event: string;
+  /** The JSON body, given the delivery time (epoch ms). */
+  body: (now: number) => string;
+  timeoutMs: number;
+  /** Aborts the request (the dispatcher is stopping). */
+  signal?: AbortSignal;
+}
+
+export interface SignedPostResult {
+  deliveryId: string;
+  /** The receiver's HTTP status, when it answered. */
+  status?: number;
+  error?: string;
+  /** The request was cut short by `signal`. */
+  aborted?: boolean;
+}
+
+/**
+ * One delivery attempt: POSTs the body with Slipway's webhook headers (`X-Slipway-Event`, `-Delivery`,
+ * `-Timestamp`, and `-Signature` when there is a secret). Never throws: a failure is in `error`.
+ */
+export async function postSignedWebhook(request: SignedPost): Promise<SignedPostResult> {
+  const deliveryId = randomUUID();
+  const now = Date.now();
+  const timestamp = String(Math.floor(now / 1000));
+  const body = request.body(now);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "slipway-webhooks",
+    "x-slipway-event": request.event,
+    "x-slipway-delivery": deliveryId,
+    "x-slipway-timestamp": timestamp,
+  };
+  if (request.secret !== null) headers["x-slipway-signature"] = signWebhook(request.secret, timestamp, body);
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  try {
+    const response = await fetch(request.url, {
+      method: "POST",
+      headers,
+      body,
+      redirect: "manual",
+      signal: request.signal === undefined ? timeout : AbortSignal.any([timeout, request.signal]),
+    });
+    await response.body?.cancel().catch(() => undefined);
+    return { deliveryId, status: response.status, error: response.ok ? undefined : `HTTP ${response.status}` };
+  } catch (error) {
+    const aborted = request.signal?.aborted === true;
+    return { deliveryId, error: describe(error, request.timeoutMs).slice(0, MAX_ERROR_LENGTH), aborted };
   }
 }
 

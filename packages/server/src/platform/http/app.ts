@@ -3,6 +3,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { MlflowError, parseJson } from "@slipway/protocol";
 import type { ArtifactRepository } from "../../artifacts/artifact-repository.js";
 import { registerArtifactProxyRoutes } from "../../modules/artifacts-proxy/routes.js";
+import type { InferenceLogService } from "../../modules/monitoring/inference-log-service.js";
+import { registerInferenceLogRoutes } from "../../modules/monitoring/inference-log-routes.js";
+import type { MonitorService } from "../../modules/monitoring/monitor-service.js";
+import { registerMonitorRoutes } from "../../modules/monitoring/monitor-routes.js";
 import { registerRegistryRoutes } from "../../modules/registry/routes.js";
 import type { RegistryService } from "../../modules/registry/registry-service.js";
 import type { WebhookService } from "../../modules/registry/webhooks.js";
@@ -18,6 +22,10 @@ export interface AppDeps {
   registry?: RegistryService;
   /** Registry webhooks (MLflow's webhook API); mounted when present. */
   webhooks?: WebhookService;
+  /** The inference log and feedback API (monitoring's data source); mounted when present. */
+  inferenceLog?: InferenceLogService;
+  /** Monitors (definitions, window results, reports, alerts); mounted when present. */
+  monitors?: MonitorService;
   artifacts: ArtifactRepository;
   metrics: HttpMetrics;
   version: string;
@@ -85,6 +93,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerTrackingRoutes(app, deps.tracking);
   if (deps.registry) registerRegistryRoutes(app, deps.registry);
   if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks);
+  if (deps.inferenceLog) registerInferenceLogRoutes(app, deps.inferenceLog);
+  if (deps.monitors) registerMonitorRoutes(app, deps.monitors);
   await registerArtifactProxyRoutes(app, deps.artifacts);
   return app;
 }
