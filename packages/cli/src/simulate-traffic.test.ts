@@ -73,6 +73,11 @@ after(async () => {
   await tracking.stop();
 });
 
+interface Summary {
+  reference: { rows: number };
+  prediction_drift: { columns: { column: string; test: string; drift: boolean }[] };
+}
+
 interface Logged {
   records: { request_id: string; inputs: { text: string }; outputs: { label: string }; label?: string }[];
   next_page_token?: string;
@@ -124,6 +129,44 @@ describe("slipway simulate-traffic", () => {
     // the model is right on these easy texts: its logged predictions agree with the labels
     const correct = records.filter((r) => r.outputs.label === r.label).length;
     assert.ok(correct / records.length > 0.95, `accuracy ${correct / records.length}`);
+  });
+
+  it("a monitor on the served alias sees the label shift in the predictions, and the accuracy", async () => {
+    const env = { SLIPWAY_TRACKING_URI: tracking.url };
+    const created = await runSlipway(
+      [
+        "monitor",
+        "create",
+        "--name",
+        "spam-live",
+        "--model",
+        "models:/spam@champion",
+        "--window",
+        "1h",
+        "--schedule",
+        "0 * * * *",
+      ],
+      env,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const ran = await runSlipway(["monitor", "run", "spam-live", "--json"], env);
+    assert.equal(ran.code, 0, ran.stderr);
+    const window = JSON.parse(ran.stdout) as {
+      status: string;
+      rows: number;
+      labelled: number;
+      metrics: { accuracy?: number };
+    };
+    assert.equal(window.status, "ok");
+    assert.equal(window.rows, 120);
+    assert.equal(window.labelled, 120);
+    assert.ok(window.metrics.accuracy! > 0.95, `accuracy ${window.metrics.accuracy}`);
+    const detail = await fetch(`${tracking.url}/api/2.0/slipway/monitors/spam-live/windows/latest`);
+    const summary = ((await detail.json()) as { window: { summary: Summary } }).window.summary;
+    const predicted = summary.prediction_drift.columns.find((c) => c.column === "prediction.label")!;
+    assert.equal(predicted.test, "chi2");
+    assert.equal(predicted.drift, true, "30% spam in the reference, 80% in the traffic");
+    assert.equal(summary.reference.rows, 400);
   });
 
   it("refuses bad flags with precise messages", async () => {
