@@ -12,6 +12,7 @@ import { registerGc } from "./commands/gc.js";
 import { registerLlm } from "./commands/llm.js";
 import { registerModels } from "./commands/models.js";
 import { registerMonitor } from "./commands/monitor.js";
+import { registerMonitorApply } from "./commands/monitor-apply.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
 import { registerServer } from "./commands/server.js";
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerDrift(program);
   registerSimulateTraffic(program);
-  registerMonitor(program);
+  registerMonitorApply(registerMonitor(program));
   registerServe(program);
   registerBatchPredict(program);
   registerWorker(program);

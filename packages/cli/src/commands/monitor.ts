@@ -48,61 +48,64 @@ export function formatWindow(ms: number): string {
   return `${ms}ms`;
 }
 
-export function parseSchedule(text: string): string {
+export function parseSchedule(text: string, flag = "--schedule"): string {
   try {
     return parseCron(text).expression;
   } catch (error) {
-    if (error instanceof CronError) throw new UsageError(`--schedule: '${text}': ${error.message}`);
+    if (error instanceof CronError) throw new UsageError(`${flag}: '${text}': ${error.message}`);
     throw error;
   }
 }
 
 /** `models:/NAME@ALIAS` or `models:/NAME/VERSION` (the prefix is optional). */
-export function parseFollowed(text: string): { model_name: string; model_alias?: string; model_version?: string } {
+export function parseFollowed(
+  text: string,
+  flag = "--model",
+): { model_name: string; model_alias?: string; model_version?: string } {
   let ref;
   try {
     ref = parseModelRef(text);
   } catch {
     throw new UsageError(
-      `--model: '${text}' is not models:/NAME@ALIAS or models:/NAME/VERSION (e.g. models:/spam@champion)`,
+      `${flag}: '${text}' is not models:/NAME@ALIAS or models:/NAME/VERSION (e.g. models:/spam@champion)`,
     );
   }
   if ("alias" in ref) return { model_name: ref.name, model_alias: ref.alias };
   if ("version" in ref) return { model_name: ref.name, model_version: ref.version };
-  throw new UsageError(`--model: '${text}': a monitor follows an alias or a version, not a stage`);
+  throw new UsageError(`${flag}: '${text}': a monitor follows an alias or a version, not a stage`);
 }
 
 const ALERT_SYNTAX =
   "[NAME=]CONDITION[:ARG][OP NUMBER], e.g. drift_share>0.3, dataset_drift, feature_drift:age, metric_drop:accuracy>0.05, latency_p99_ms>250, min_rows<100";
 
 /** One `--alert`: see ALERT_SYNTAX. The rule's name defaults to the expression itself. */
-export function parseAlert(text: string): AlertRule {
+export function parseAlert(text: string, flag = "--alert"): AlertRule {
   const m = /^(?:([A-Za-z0-9_.-]+)=(?!=))?([a-z_0-9]+)(?::([^<>=]+))?(?:(>=|<=|>|<)\s*([^<>=\s]+))?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--alert: '${text}' is not ${ALERT_SYNTAX}`);
+  if (!m) throw new UsageError(`${flag}: '${text}' is not ${ALERT_SYNTAX}`);
   const [, name, when, arg, op, value] = m;
   if (!(ALERT_CONDITIONS as readonly string[]).includes(when!)) {
-    throw new UsageError(`--alert: '${text}': '${when}' is not one of ${ALERT_CONDITIONS.join(", ")}`);
+    throw new UsageError(`${flag}: '${text}': '${when}' is not one of ${ALERT_CONDITIONS.join(", ")}`);
   }
   const rule: AlertRule = { name: name ?? text.trim(), when: when as AlertRule["when"] };
   if (arg !== undefined) {
     if (rule.when === "metric_drop") {
       if (!(MONITOR_METRICS as readonly string[]).includes(arg)) {
-        throw new UsageError(`--alert: '${text}': the metric '${arg}' is not one of ${MONITOR_METRICS.join(", ")}`);
+        throw new UsageError(`${flag}: '${text}': the metric '${arg}' is not one of ${MONITOR_METRICS.join(", ")}`);
       }
       rule.metric = arg as AlertRule["metric"];
     } else if (rule.when === "feature_drift") rule.feature = arg;
-    else throw new UsageError(`--alert: '${text}': only feature_drift:FEATURE and metric_drop:METRIC take an argument`);
+    else throw new UsageError(`${flag}: '${text}': only feature_drift:FEATURE and metric_drop:METRIC take an argument`);
   } else if (rule.when === "metric_drop") {
-    throw new UsageError(`--alert: '${text}': name the metric, e.g. metric_drop:accuracy>0.05`);
+    throw new UsageError(`${flag}: '${text}': name the metric, e.g. metric_drop:accuracy>0.05`);
   }
   if (op !== undefined) {
     const threshold = Number(value);
-    if (!Number.isFinite(threshold)) throw new UsageError(`--alert: '${text}': '${value}' is not a number`);
+    if (!Number.isFinite(threshold)) throw new UsageError(`${flag}: '${text}': '${value}' is not a number`);
     rule.op = op as AlertRule["op"];
     rule.threshold = threshold;
   } else if (["drift_share", "latency_p99_ms", "min_rows"].includes(rule.when)) {
     throw new UsageError(
-      `--alert: '${text}': ${rule.when} needs a threshold, e.g. ${rule.when}${rule.when === "min_rows" ? "<100" : ">0.3"}`,
+      `${flag}: '${text}': ${rule.when} needs a threshold, e.g. ${rule.when}${rule.when === "min_rows" ? "<100" : ">0.3"}`,
     );
   }
   return rule;
@@ -136,7 +139,7 @@ function timeFlag(text: string, flag: string): number {
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-async function api<T>(
+export async function api<T>(
   client: TrackingClient,
   method: "GET" | "POST" | "PATCH" | "DELETE",
   path: string,
@@ -323,7 +326,7 @@ async function createAction(flags: CreateFlags): Promise<void> {
               `--reference: '${flags.reference}' is not runs:/RUN_ID/path or models:/NAME/VERSION/path (or 'model')`,
             );
           })();
-  const alerts = (flags.alert ?? []).map(parseAlert);
+  const alerts = (flags.alert ?? []).map((rule) => parseAlert(rule));
   const names = new Set<string>();
   for (const rule of alerts) {
     if (names.has(rule.name))
@@ -498,13 +501,14 @@ async function alertsAction(
 
 // ---------------------------------------------------------------------------------------------
 
-function common(cmd: Command): Command {
+export function common(cmd: Command): Command {
   return cmd.option("--tracking-uri <uri>", TRACKING_URI_HELP).option("--json", "machine-readable output");
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export function registerMonitor(program: Command): void {
+/** Registers `slipway monitor …` and returns the command (`monitor apply` adds itself to it). */
+export function registerMonitor(program: Command): Command {
   const monitor = program
     .command("monitor")
     .description("Monitors: scheduled drift, performance and latency checks of a served model, with alerts");
@@ -574,4 +578,5 @@ export function registerMonitor(program: Command): void {
       .option("--state <state>", "firing or resolved")
       .option("--max-results <n>", "at most this many", "100"),
   ).action(alertsAction);
+  return monitor;
 }
