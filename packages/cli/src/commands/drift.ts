@@ -130,6 +130,13 @@ export function driftText(report: DatasetDrift, reference: string, current: stri
     lines.push("", "Findings:");
     for (const f of report.findings) lines.push(`  ${f.column}: ${f.message}`);
   }
+  const m = report.multivariate;
+  if (m !== undefined) {
+    lines.push(
+      "",
+      `Multivariate (PCA reconstruction, ${m.columns.length} numeric columns, ${m.components} components): error ${formatNumber(m.error)}, reference band [${formatNumber(m.lower)}, ${formatNumber(m.upper)}]: ${m.drift ? "CHANGED" : "ok"}`,
+    );
+  }
   lines.push(
     "",
     `${report.dataset_drift ? "✗ dataset drift" : "✓ no dataset drift"}: ${report.drifted_columns} of ${report.tested_columns} tested columns drifted (${formatNumber(report.share * 100)}%, threshold ${formatNumber(report.drift_share * 100)}%)`,
@@ -163,6 +170,7 @@ export function driftJson(report: DatasetDrift, reference: string, current: stri
         ...(f.details ? { details: f.details } : {}),
       })),
     })),
+    ...(report.multivariate === undefined ? {} : { multivariate: report.multivariate }),
     findings: report.findings,
   };
 }

@@ -65,7 +65,9 @@ export type FindingKind =
   | "invalid_values"
   | "constant_column"
   | "too_few_values"
-  | "vocabulary_shift";
+  | "vocabulary_shift"
+  | "multivariate_drift"
+  | "multivariate_not_tested";
 
 export interface DriftFinding {
   readonly column: string;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Random } from "../core/random.js";
-import { tableFromColumns } from "../data/table.js";
+import { tableFromColumns, type Table } from "../data/table.js";
 import { throwsMl } from "../testing/assertions.js";
 import { datasetDrift } from "./dataset-drift.js";
 import { driftReportHtml } from "./drift-report-html.js";
@@ -138,6 +138,34 @@ describe("datasetDrift", () => {
       () => datasetDrift(reference, current, { columnMethods: { plan: "ks" } }),
       /method 'ks' does not apply to categorical columns/,
     );
+  });
+
+  it("sees a change of correlation that no column shows on its own (PCA reconstruction)", () => {
+    const pair = (seed: number, rotate: boolean): Table => {
+      const random = new Random(seed);
+      const x = new Float64Array(3000);
+      const y = new Float64Array(3000);
+      for (let i = 0; i < 3000; i++) {
+        const a = random.normal();
+        const b = 0.2 * random.normal();
+        // reference: y ≈ x; current: the cloud turned by 90° (y ≈ −x), the same marginals
+        x[i] = a + b;
+        y[i] = rotate ? -(a - b) : a - b;
+      }
+      return tableFromColumns({ x, y });
+    };
+    const same = datasetDrift(pair(1, false), pair(2, false));
+    assert.equal(same.multivariate?.drift, false);
+    const turned = datasetDrift(pair(1, false), pair(3, true));
+    assert.deepEqual(
+      turned.columns.map((c) => c.drift),
+      [false, false],
+    );
+    assert.equal(turned.dataset_drift, false);
+    assert.equal(turned.multivariate?.drift, true);
+    assert.ok(turned.multivariate.error > turned.multivariate.upper);
+    assert.ok(turned.findings.some((f) => f.kind === "multivariate_drift"));
+    assert.equal(datasetDrift(pair(1, false), pair(3, true), { multivariate: false }).multivariate, undefined);
   });
 
   it("writes a self-contained HTML report", () => {

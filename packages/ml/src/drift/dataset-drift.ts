@@ -19,6 +19,8 @@ import {
 } from "./column-drift.js";
 import { driftMethod } from "./methods.js";
 import type { TextDriftOptions } from "./text-drift.js";
+import { fitReconstructionDrift } from "./multivariate-drift.js";
+import { Random } from "../core/random.js";
 
 export interface DatasetDriftOptions {
   defaults?: DriftDefaults;
@@ -40,6 +42,11 @@ export interface DatasetDriftOptions {
   /** columns left out (ids, timestamps) */
   exclude?: readonly string[];
   text?: TextDriftOptions;
+  /**
+   * Multivariate drift by PCA reconstruction over the tested numeric columns (default true; needs at
+   * least 2 of them and 50 rows a side). Reported beside the per-column verdicts, not counted in the share.
+   */
+  multivariate?: boolean;
   /** called after each column (progress bars) */
   onColumn?: (done: number, total: number, column: string) => void;
 }
@@ -55,6 +62,23 @@ export interface DatasetDrift {
   readonly share: number;
   readonly drift_share: number;
   readonly dataset_drift: boolean;
+  /** PCA reconstruction drift over the numeric columns, when computed (see `multivariate`) */
+  readonly multivariate?: MultivariateDrift;
+}
+
+/** The reconstruction error of current against the band of the reference's chunks (`multivariate-drift.ts`). */
+export interface MultivariateDrift {
+  readonly method: "pca_reconstruction";
+  readonly columns: readonly string[];
+  readonly components: number;
+  /** rows compared per side (a seeded sample beyond 100,000) */
+  readonly reference_rows: number;
+  readonly current_rows: number;
+  readonly chunk_size: number;
+  readonly error: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly drift: boolean;
 }
 
 function checkShare(x: number | undefined, what: string, fallback: number): number {
@@ -135,6 +159,9 @@ export function datasetDrift(reference: Table, current: Table, options: DatasetD
   const tested = results.filter((r) => r.drift !== null);
   const drifted = tested.filter((r) => r.drift === true).length;
   const share = tested.length === 0 ? 0 : drifted / tested.length;
+  const numeric = results.filter((r) => r.type === "numeric" && r.drift !== null).map((r) => r.column);
+  const multivariate =
+    options.multivariate === false ? undefined : multivariateDrift(reference, current, numeric, findings);
   return {
     reference_rows: reference.rowCount,
     current_rows: current.rowCount,
@@ -145,7 +172,79 @@ export function datasetDrift(reference: Table, current: Table, options: DatasetD
     share,
     drift_share: driftShare,
     dataset_drift: tested.length > 0 && share >= driftShare,
+    ...(multivariate === undefined ? {} : { multivariate }),
   };
+}
+
+/** Rows compared by the multivariate check, per side: a seeded uniform sample beyond this. */
+const MULTIVARIATE_MAX_ROWS = 100_000;
+const MULTIVARIATE_MIN_ROWS = 50;
+
+function sampledColumns(table: Table, names: readonly string[], seed: number): Record<string, Float64Array> {
+  let rows = Array.from(table.columns.get(names[0]!)!.keys());
+  if (rows.length > MULTIVARIATE_MAX_ROWS) {
+    rows = new Random(seed).shuffle(rows).slice(0, MULTIVARIATE_MAX_ROWS);
+  }
+  const out: Record<string, Float64Array> = {};
+  for (const name of names) {
+    const values = table.columns.get(name)!;
+    out[name] = Float64Array.from(rows, (i) => {
+      const v = values[i];
+      return typeof v === "number" && Number.isFinite(v) ? v : NaN;
+    });
+  }
+  return out;
+}
+
+function multivariateDrift(
+  reference: Table,
+  current: Table,
+  columns: readonly string[],
+  findings: DriftFinding[],
+): MultivariateDrift | undefined {
+  if (columns.length < 2 || reference.rowCount < MULTIVARIATE_MIN_ROWS || current.rowCount < MULTIVARIATE_MIN_ROWS) {
+    return undefined;
+  }
+  const ref = sampledColumns(reference, columns, 1);
+  const cur = sampledColumns(current, columns, 2);
+  const nRef = ref[columns[0]!]!.length;
+  const nCur = cur[columns[0]!]!.length;
+  // reference chunks as large as the current sample (at least 5 of them), so the band fits its mean
+  const chunkSize = Math.max(1, Math.min(nCur, Math.floor(nRef / 5)));
+  let model;
+  try {
+    model = fitReconstructionDrift({ columns: ref }, { chunkSize });
+  } catch (error) {
+    findings.push({
+      column: "(table)",
+      kind: "multivariate_not_tested",
+      message: `multivariate drift not tested: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    return undefined;
+  }
+  if (model.columns.length < 2) return undefined;
+  const result = model.evaluate({ columns: cur });
+  const out: MultivariateDrift = {
+    method: "pca_reconstruction",
+    columns: model.columns,
+    components: model.nComponents,
+    reference_rows: nRef,
+    current_rows: nCur,
+    chunk_size: model.chunkSize,
+    error: result.error,
+    lower: result.lower,
+    upper: result.upper,
+    drift: result.drift,
+  };
+  if (result.drift) {
+    findings.push({
+      column: "(table)",
+      kind: "multivariate_drift",
+      message: `the joint distribution of ${model.columns.length} numeric columns changed: PCA reconstruction error ${result.error.toPrecision(3)} outside the reference band [${result.lower.toPrecision(3)}, ${result.upper.toPrecision(3)}]`,
+      details: { error: result.error, lower: result.lower, upper: result.upper },
+    });
+  }
+  return out;
 }
 
 function untestedColumn(column: string, type: DriftColumnType, finding: DriftFinding): ColumnDrift {

@@ -88,12 +88,19 @@ export function driftReportHtml(report: DatasetDrift, options: DriftReportHtmlOp
 <h1>${escapeXml(title)}</h1>
 <div class="muted">${escapeXml(names[0])}: ${report.reference_rows} rows · ${escapeXml(names[1])}: ${report.current_rows} rows · generated ${generated}</div>
 <div class="verdict ${report.dataset_drift ? "drift" : "nodrift"}">${report.dataset_drift ? "Dataset drift" : "No dataset drift"}: ${report.drifted_columns} of ${report.tested_columns} tested columns drifted (${fmt(report.share * 100)}%; dataset drift at ≥ ${fmt(report.drift_share * 100)}%)</div>
+${multivariateLine(report)}
 <h2>Findings</h2>${findings}
 <h2>Columns</h2>
 <table><thead><tr><th>column</th><th>type</th><th>test</th><th class="num">score</th><th class="num">threshold</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>
 <h2>Distributions</h2><div class="cards">${order.map((c) => columnCard(c, names)).join("")}</div>
 </body></html>
 `;
+}
+
+function multivariateLine(report: DatasetDrift): string {
+  const m = report.multivariate;
+  if (m === undefined) return "";
+  return `<p>Multivariate check (PCA reconstruction over ${m.columns.length} numeric columns, ${m.components} components): error ${fmt(m.error)} against the reference band [${fmt(m.lower)}, ${fmt(m.upper)}]: ${m.drift ? `<span class="verdict drift">joint distribution changed</span>` : `<span class="muted">no change</span>`}</p>`;
 }
 
 function rank(c: ColumnDrift): number {
