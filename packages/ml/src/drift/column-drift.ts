@@ -415,9 +415,17 @@ function distributionOf(pair: NumericPair | CategoricalPair): ColumnDistribution
   }
   const nRef = pair.reference.codes.length;
   const nCur = pair.current.codes.length;
-  const order = pair.levels
-    .map((level, k) => ({ level, k, weight: pair.reference.counts[k]! / nRef + pair.current.counts[k]! / nCur }))
-    .sort((a, b) => b.weight - a.weight);
+  const weighted = pair.levels.map((level, k) => ({
+    level,
+    k,
+    weight: pair.reference.counts[k]! / nRef + pair.current.counts[k]! / nCur,
+  }));
+  // numbers tested as categories (at most 20 values) keep their numeric order; categories go by frequency
+  const numeric =
+    weighted.length <= 20 && weighted.every((x) => x.level.trim() !== "" && Number.isFinite(Number(x.level)));
+  const order = numeric
+    ? weighted.sort((a, b) => Number(a.level) - Number(b.level))
+    : weighted.sort((a, b) => b.weight - a.weight);
   const top = order.slice(0, 20);
   const rest = order.slice(20);
   const levels = top.map((x) => x.level);

@@ -294,7 +294,7 @@ export function comparisonBarsSvg(
     const step = Math.max(1, Math.ceil(k / 6));
     for (let i = 0; i <= k; i += step) {
       parts.push(
-        `<text x="${m.left + i * slot}" y="${m.top + plotH + 14}" text-anchor="middle" fill="#555">${formatNumber(bins.edges[i]!)}</text>`,
+        `<text x="${m.left + i * slot}" y="${m.top + plotH + 14}" text-anchor="${i === 0 ? "start" : i + step > k ? "end" : "middle"}" fill="#555">${formatNumber(bins.edges[i]!)}</text>`,
       );
     }
   }
