@@ -2,7 +2,9 @@
  * End to end: `slipway batch-predict` as a child process against a real `slipway server`, with a text
  * classifier logged, registered and aliased through the SDK (`models:/spam@champion`): the local
  * executor (threads), the run it records, its bad-input answers, and the distributed executor on the
- * machine's real Redis with two `slipway worker` processes, one of them killed (SIGKILL) mid-chunk.
+ * machine's real Redis with two `slipway worker` processes, one of them killed (SIGKILL) mid-chunk; and
+ * both interrupted mid-way (SIGINT, SIGTERM), which must leave nothing behind: no output, no temporary
+ * file, no chunk directory, no chunk job on the queue, and a run that ended KILLED.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -17,6 +19,8 @@ import { BIN, runSlipway, startServerProcess, type ServerProcess } from "./testi
 
 const REDIS = "redis://127.0.0.1:6379";
 const N = 12_000;
+/** Rows of the input the interruption tests stop mid-way. */
+const BIG = 300_000;
 let server: ServerProcess;
 let client: TrackingClient;
 let env: Record<string, string>;
@@ -47,6 +51,10 @@ before(async () => {
   const lines = ["id,text"];
   for (let i = 0; i < N; i++) lines.push(`${i},"${text(i).replaceAll('"', '""')}"`);
   await writeFile(path("emails.csv"), `${lines.join("\n")}\n`);
+  const big = ["id,text"];
+  // row 3 is bad (no text): with --on-error skip the errors file is being written when the job stops
+  for (let i = 0; i < BIG; i++) big.push(i === 3 ? "3," : `${i},"${text(i).replaceAll('"', '""')}"`);
+  await writeFile(path("big.csv"), `${big.join("\n")}\n`);
 });
 
 after(() => server.stop());
@@ -141,6 +149,65 @@ describe("slipway batch-predict", () => {
     assert.ok(!(await readdir(join(server.dir, "work"))).includes("x.csv"));
   });
 
+  it("errors go to OUTPUT.errors.jsonl, named after the whole output name", async () => {
+    await writeFile(path("some-bad.csv"), 'id,text\n0,"free money"\n1,\n2,hello\n');
+    for (const output of ["named.csv", "named.jsonl"]) {
+      const r = await runSlipway(
+        [
+          "batch-predict",
+          "models:/spam@champion",
+          "--input",
+          path("some-bad.csv"),
+          "--output",
+          path(output),
+          "--on-error",
+          "skip",
+          "--no-track",
+        ],
+        env,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`errors: +1 \\(in .*${output.replace(".", "\\.")}\\.errors\\.jsonl\\)`));
+    }
+    const files = await readdir(join(server.dir, "work"));
+    assert.ok(files.includes("named.csv.errors.jsonl") && files.includes("named.jsonl.errors.jsonl"), files.join());
+  });
+
+  it("SIGINT mid-way: exit 130, nothing written, no temporary file left, the run KILLED", async () => {
+    const job = startSlipway(
+      [
+        "batch-predict",
+        "models:/spam@champion",
+        "--input",
+        path("big.csv"),
+        "--output",
+        path("stopped.csv"),
+        "--on-error",
+        "skip",
+        "--workers",
+        "1",
+        "--batch-size",
+        "100",
+        "--progress-interval",
+        "0.05",
+      ],
+      env,
+    );
+    const [, runId] = await job.waitFor(/tracking run (\w+)/);
+    // rows written: the temporary output and errors files exist
+    await job.waitFor(/batch-predict: +\d+% +[1-9][\d,]* rows/);
+    job.process.kill("SIGINT");
+    const { code } = await job.exited;
+    assert.equal(code, 130, job.output());
+    assert.match(job.output(), /interrupted: nothing written/);
+    assert.doesNotMatch(job.output(), /rows: +\d+ read/);
+    const files = await readdir(join(server.dir, "work"));
+    assert.ok(!files.some((f) => f.includes("stopped.csv")), files.join(", "));
+    assert.ok(!files.some((f) => f.endsWith(".tmp")), files.join(", "));
+    const { run } = await client.getRun({ run_id: runId! });
+    assert.equal(run.info.status, "KILLED");
+  });
+
   it("--executor bullmq: two workers, one killed mid-chunk; the output is complete and in order", async (t) => {
     if (!(await redisAnswers())) {
       t.skip("Redis is not reachable at 127.0.0.1:6379 (start redis-server)");
@@ -148,8 +215,8 @@ describe("slipway batch-predict", () => {
     }
     const queue = `slipway-test-${randomUUID()}`;
     const workerArgs = ["worker", "--redis", REDIS, "--queue", queue, "--threads", "1", "--lock-duration", "2s"];
-    const a = startWorker(workerArgs, env);
-    const b = startWorker(workerArgs, env);
+    const a = startSlipway(workerArgs, env);
+    const b = startSlipway(workerArgs, env);
     try {
       await Promise.all([a.waitFor(/listening on queue/), b.waitFor(/listening on queue/)]);
       const coordinator = runSlipway(
@@ -192,7 +259,94 @@ describe("slipway batch-predict", () => {
       await obliterate(queue);
     }
   });
+
+  it("--executor bullmq, SIGTERM mid-way: exit 143, no chunk job of the batch left on the queue, nothing written", async (t) => {
+    if (!(await redisAnswers())) {
+      t.skip("Redis is not reachable at 127.0.0.1:6379 (start redis-server)");
+      return;
+    }
+    const queue = `slipway-test-${randomUUID()}`;
+    const worker = startSlipway(["worker", "--redis", REDIS, "--queue", queue, "--threads", "1"], env);
+    try {
+      await worker.waitFor(/listening on queue/);
+      const job = startSlipway(
+        [
+          "batch-predict",
+          "models:/spam@champion",
+          "--input",
+          path("big.csv"),
+          "--output",
+          path("dist-stopped.csv"),
+          "--on-error",
+          "skip",
+          "--executor",
+          "bullmq",
+          "--redis",
+          REDIS,
+          "--queue",
+          queue,
+          "--chunk-rows",
+          "2000",
+        ],
+        env,
+      );
+      const [, runId] = await job.waitFor(/tracking run (\w+)/);
+      const [, batch] = await job.waitFor(/batch (\S+): 150 chunks/);
+      // chunks 0 and 1 are done (or nearly), the worker holds chunk 2, the others wait on the queue
+      await worker.waitFor(new RegExp(`chunk 2 of ${batch}: started`));
+      job.process.kill("SIGTERM");
+      const { code } = await job.exited;
+      assert.equal(code, 143, job.output());
+      assert.match(job.output(), /interrupted: nothing written/);
+      assert.equal(await jobsOnQueue(queue, batch!), 0);
+      assert.equal(await redisCommand(["EXISTS", `bull:${queue}:cancelled:${batch}`]), ":0");
+      const files = await readdir(join(server.dir, "work"));
+      assert.ok(!files.some((f) => f.includes("dist-stopped.csv")), files.join(", "));
+      assert.ok(!files.some((f) => f.endsWith(".tmp")), files.join(", "));
+      const { run } = await client.getRun({ run_id: runId! });
+      assert.equal(run.info.status, "KILLED");
+      // the worker dropped nothing it should not have, and keeps serving
+      assert.equal(worker.process.exitCode, null);
+      assert.doesNotMatch(worker.output(), /failed:/);
+    } finally {
+      await worker.stop();
+      await obliterate(queue);
+    }
+  });
 });
+
+/** How many jobs of the batch are on the queue: job hashes, and ids in any of the queue's states. */
+async function jobsOnQueue(queue: string, batch: string): Promise<number> {
+  const script = `
+    local prefix, batch, n = ARGV[1], ARGV[2], 0
+    n = n + #redis.call('KEYS', prefix .. batch .. '-*')
+    local function count(ids)
+      for _, id in ipairs(ids) do if string.sub(id, 1, #batch) == batch then n = n + 1 end end
+    end
+    for _, list in ipairs({'wait', 'active', 'paused'}) do count(redis.call('LRANGE', prefix .. list, 0, -1)) end
+    for _, set in ipairs({'delayed', 'prioritized', 'completed', 'failed'}) do
+      count(redis.call('ZRANGE', prefix .. set, 0, -1))
+    end
+    return n`;
+  const reply = await redisCommand(["EVAL", script, "0", `bull:${queue}:`, batch]);
+  assert.match(reply, /^:\d+$/, reply);
+  return Number(reply.slice(1));
+}
+
+/** One Redis command (this package does not depend on a Redis client); the first line of the reply. */
+function redisCommand(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: "127.0.0.1", port: 6379 });
+    socket.once("connect", () =>
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`),
+    );
+    socket.once("data", (data) => {
+      socket.destroy();
+      resolve(data.toString().split("\r\n")[0]!);
+    });
+    socket.once("error", reject);
+  });
+}
 
 function redisAnswers(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -226,18 +380,25 @@ async function obliterate(queue: string): Promise<void> {
   });
 }
 
-interface WorkerProcess {
+interface SlipwayProcess {
   readonly process: ChildProcess;
+  /** Its exit code, or the signal that killed it. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** stdout and stderr so far. */
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   stop(): Promise<void>;
 }
 
-function startWorker(args: readonly string[], env: Record<string, string>): WorkerProcess {
+/** `slipway ARGS` in a child process, its output collected. */
+function startSlipway(args: readonly string[], env: Record<string, string>): SlipwayProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   let out = "";
   const waiters: (() => void)[] = [];
   const onData = (c: Buffer) => {
@@ -248,6 +409,7 @@ function startWorker(args: readonly string[], env: Record<string, string>): Work
   child.stderr.on("data", onData);
   return {
     process: child,
+    exited,
     output: () => out,
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
@@ -268,7 +430,7 @@ function startWorker(args: readonly string[], env: Record<string, string>): Work
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      await exited;
     },
   };
 }

@@ -3,7 +3,12 @@
  * Lines or Parquet file, streamed through prediction threads on every core (or, with `--executor
  * bullmq`, through `slipway worker` processes anywhere), written in input order to a file that appears
  * only when complete, and tracked as a run. See docs/batch-prediction.md.
+ *
+ * SIGINT / SIGTERM interrupt the job cleanly: nothing is written (temporary files removed, threads
+ * stopped, a distributed job's chunks taken off the queue), the run ends KILLED, and the command exits
+ * 130 (SIGINT) or 143 (SIGTERM) saying "interrupted: nothing written". A second signal exits at once.
  */
+import { constants } from "node:os";
 import type { Command } from "commander";
 import {
   DEFAULT_BATCH_SIZE,
@@ -87,7 +92,7 @@ export function registerBatchPredict(program: Command): void {
     .option("--no-row-number", "no 'row' column")
     .option("--probabilities <layout>", "json (one list per row) or columns (one column per class)", "json")
     .option("--features <columns>", "tensor models: the input columns that make a row, in order")
-    .option("--on-error <action>", "fail (stop, write nothing) or skip (bad rows to OUT.errors.jsonl)", "fail")
+    .option("--on-error <action>", "fail (stop, write nothing) or skip (bad rows to OUTPUT.errors.jsonl)", "fail")
     .option("--experiment <name>", `experiment of the run (default ${DEFAULT_EXPERIMENT})`)
     .option("--run-name <name>", "name of the run")
     .option("--no-track", "do not record a run")
@@ -110,41 +115,45 @@ export function registerBatchPredict(program: Command): void {
       const probabilities = choiceArg<ProbabilitiesLayout>(flags.probabilities, "--probabilities", ["json", "columns"]);
       const onError = choiceArg<OnError>(flags.onError, "--on-error", ["fail", "skip"]);
       const features = listArg(flags.features, "--features");
-      const result = await runBatchPrediction({
-        client: clientFor(flags),
-        modelUri,
-        input: flags.input!,
-        output: flags.output!,
-        ...(flags.inputFormat === undefined ? {} : { inputFormat: flags.inputFormat }),
-        ...(flags.outputFormat === undefined ? {} : { outputFormat: flags.outputFormat }),
-        ...(batchSize === undefined ? {} : { batchSize }),
-        ...(workers === undefined ? {} : { workers }),
-        ...(executor === "bullmq"
-          ? {
-              distributed: {
-                redis: flags.redis!,
-                ...(flags.queue === undefined ? {} : { queue: flags.queue }),
-                ...(chunkRows === undefined ? {} : { chunkRows }),
-              },
-            }
-          : {}),
-        ...(keep === undefined ? {} : { keep }),
-        ...(flags.rowNumber === undefined ? {} : { rowNumber: flags.rowNumber }),
-        ...(probabilities === undefined ? {} : { probabilities }),
-        ...(features === undefined ? {} : { features }),
-        ...(onError === undefined ? {} : { onError }),
-        tracking:
-          flags.track === false
-            ? false
-            : {
-                ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
-                ...(flags.runName === undefined ? {} : { runName: flags.runName }),
-              },
-        handleProcessExit: true,
-        progress: process.stderr,
-        progressIntervalMs: interval * 1000,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
+      const interruption = new Interruption();
+      const result = await interruption.run((signal) =>
+        runBatchPrediction({
+          client: clientFor(flags),
+          modelUri,
+          input: flags.input!,
+          output: flags.output!,
+          ...(flags.inputFormat === undefined ? {} : { inputFormat: flags.inputFormat }),
+          ...(flags.outputFormat === undefined ? {} : { outputFormat: flags.outputFormat }),
+          ...(batchSize === undefined ? {} : { batchSize }),
+          ...(workers === undefined ? {} : { workers }),
+          ...(executor === "bullmq"
+            ? {
+                distributed: {
+                  redis: flags.redis!,
+                  ...(flags.queue === undefined ? {} : { queue: flags.queue }),
+                  ...(chunkRows === undefined ? {} : { chunkRows }),
+                },
+              }
+            : {}),
+          ...(keep === undefined ? {} : { keep }),
+          ...(flags.rowNumber === undefined ? {} : { rowNumber: flags.rowNumber }),
+          ...(probabilities === undefined ? {} : { probabilities }),
+          ...(features === undefined ? {} : { features }),
+          ...(onError === undefined ? {} : { onError }),
+          tracking:
+            flags.track === false
+              ? false
+              : {
+                  ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
+                  ...(flags.runName === undefined ? {} : { runName: flags.runName }),
+                },
+          handleProcessExit: true,
+          progress: process.stderr,
+          progressIntervalMs: interval * 1000,
+          log: (line) => process.stderr.write(`${line}\n`),
+          signal,
+        }),
+      );
       const lines = [
         `rows:     ${result.rows} read, ${result.written} written to ${result.output}`,
         `errors:   ${result.errors}${result.errorsPath ? ` (in ${result.errorsPath})` : ""}`,
@@ -154,4 +163,45 @@ export function registerBatchPredict(program: Command): void {
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });
+}
+
+type StopSignal = "SIGINT" | "SIGTERM";
+
+/** 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM, as a shell reports a process it killed. */
+function exitCodeOf(signal: StopSignal): number {
+  return 128 + constants.signals[signal];
+}
+
+/**
+ * SIGINT / SIGTERM while a job runs: the first aborts it (the job cleans up after itself, then the
+ * process exits 130 / 143); a second exits at once, leaving whatever the first had not cleaned up yet.
+ */
+class Interruption {
+  private readonly controller = new AbortController();
+  private received: StopSignal | undefined;
+
+  async run<T>(job: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const onSignal = (signal: StopSignal) => {
+      if (this.received !== undefined) {
+        process.stderr.write(`\nslipway: ${signal} again: stopping at once\n`);
+        process.exit(exitCodeOf(signal));
+      }
+      this.received = signal;
+      process.stderr.write(`\n${signal}: stopping and removing what was written (${signal} again to stop at once)\n`);
+      this.controller.abort(new Error(`interrupted by ${signal}`));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      return await job(this.controller.signal);
+    } catch (error) {
+      if (this.received === undefined) throw error;
+      // the job has cleaned up and ended its run KILLED; main() would make any error exit 1
+      process.stderr.write("slipway: interrupted: nothing written\n");
+      process.exit(exitCodeOf(this.received));
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
 }

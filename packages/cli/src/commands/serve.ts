@@ -125,7 +125,7 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `Slipway model server listening on ${server.url}\n` +
           `  models:   ${names.join(", ")}\n` +
-          `  MLflow / SageMaker: POST /invocations, GET /ping\n` +
+          `  MLflow / SageMaker: POST /invocations${loaded.length > 1 ? "?model=NAME (or header X-Slipway-Model)" : ""}, GET /ping\n` +
           `  KServe V2:          POST /v2/models/{name}/infer\n` +
           `  Vertex AI:          POST ${vertex.predictRoute}\n` +
           `  metrics: /metrics   API: /openapi.json\n` +

@@ -37,6 +37,7 @@ interface SimulateFlags {
   batch: string;
   labelColumn: string;
   labels?: boolean;
+  servedName?: string;
   seed: string;
   json?: boolean;
 }
@@ -195,6 +196,7 @@ async function simulateAction(flags: SimulateFlags): Promise<void> {
   let url: URL;
   try {
     url = new URL("/invocations", flags.url);
+    if (flags.servedName !== undefined) url.searchParams.set("model", flags.servedName);
   } catch {
     throw new UsageError(`--url: '${flags.url}' is not a URL`);
   }
@@ -320,6 +322,7 @@ export function registerSimulateTraffic(program: Command): void {
     )
     .option("--data <file>", "rows to send instead (CSV, JSON Lines, JSON, Parquet), labels in --label-column")
     .option("--url <url>", "the model server", "http://127.0.0.1:8080")
+    .option("--served-name <name>", "the model's name on a server that serves several (sent as ?model=)")
     .option("--tracking-uri <uri>", `${TRACKING_URI_HELP}; labels go to its feedback endpoint`)
     .option("--drift <kind>", `${DRIFT_KINDS.join(" | ")}`, "none")
     .option("--rate <n>", "requests per second", "20")

@@ -4,11 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parseMLmodel } from "@slipway/ml";
 import { TrackingClient } from "@slipway/sdk";
 import { BadRowsError, BatchError } from "./batch-error.js";
 import { runBatchPrediction, type BatchPredictionOptions } from "./batch-prediction.js";
 import { parseCsvRecords } from "./csv-records.js";
+import { PredictionThreads } from "./prediction-threads.js";
 import {
   parseJsonl,
   readParquetRows,
@@ -119,8 +122,8 @@ describe("local batch prediction", () => {
   it("--on-error skip: bad rows go to OUT.errors.jsonl with their input; the rest is predicted", async () => {
     const result = await predict({ input: "bad.jsonl", output: "skipped.csv", onError: "skip" });
     assert.deepEqual([result.rows, result.written, result.errors], [N, N - 2, 2]);
-    assert.equal(result.errorsPath, dir.path("skipped.errors.jsonl"));
-    const errors = parseJsonl(await readFile(dir.path("skipped.errors.jsonl"), "utf8"));
+    assert.equal(result.errorsPath, dir.path("skipped.csv.errors.jsonl"));
+    const errors = parseJsonl(await readFile(dir.path("skipped.csv.errors.jsonl"), "utf8"));
     assert.deepEqual(
       errors.map((e) => [e.row, e.line, e.input]),
       [
@@ -136,6 +139,18 @@ describe("local batch prediction", () => {
     assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!));
   });
 
+  it("names the errors file after the whole output name, so out.csv and out.jsonl keep their own", async () => {
+    await predict({ input: "bad.jsonl", output: "both.csv", onError: "skip" });
+    await predict({ input: "bad.jsonl", output: "both.jsonl", onError: "skip" });
+    assert.equal(parseJsonl(await readFile(dir.path("both.csv.errors.jsonl"), "utf8")).length, 2);
+    assert.equal(parseJsonl(await readFile(dir.path("both.jsonl.errors.jsonl"), "utf8")).length, 2);
+    // a clean run removes its own stale errors file, not the other output's
+    await predict({ input: "in.jsonl", output: "both.csv", onError: "skip" });
+    const files = await readdir(dir.dir);
+    assert.ok(!files.includes("both.csv.errors.jsonl"));
+    assert.ok(files.includes("both.jsonl.errors.jsonl"));
+  });
+
   it("refuses bad settings before doing anything", async () => {
     await assert.rejects(predict({ input: "in.csv", output: "in.csv" }), /is the input/);
     await assert.rejects(predict({ input: "in.csv", output: "out.xlsx" }), /cannot tell the output format .* '\.xlsx'/);
@@ -147,6 +162,61 @@ describe("local batch prediction", () => {
       (e) => e instanceof BatchError && /requires the column 'text' \(string\)/.test(e.message),
     );
     await assert.rejects(predict({ input: "in.csv", output: "o.csv", batchSize: 0 }), /--batch-size must be/);
+  });
+
+  it("an aborted job writes nothing: temporary files removed, an existing output untouched", async () => {
+    // large enough to be stopped mid-way, with a bad row early so that the errors file is being written too
+    await writeCsvRows(dir.path("big.csv"), 60_000);
+    const big = (await readFile(dir.path("big.csv"), "utf8")).replace("\n3,please review the report 3\n", "\n3,\n");
+    await writeFile(dir.path("big.csv"), big);
+    await writeFile(dir.path("kept.csv"), "previous content\n");
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    let rowsSeen = 0;
+    const started = performance.now();
+    await assert.rejects(
+      predict({
+        input: "big.csv",
+        output: "kept.csv",
+        onError: "skip",
+        workers: 1,
+        batchSize: 50,
+        signal: controller.signal,
+        progressIntervalMs: 5,
+        progress: {
+          write(text: string) {
+            // abort once rows were written (and so the temporary files exist)
+            rowsSeen = Math.max(rowsSeen, Number(/ ([\d,]+) rows /.exec(text)?.[1]?.replaceAll(",", "") ?? 0));
+            if (rowsSeen > 0) controller.abort(reason);
+          },
+        },
+      }),
+      (e) => e === reason,
+    );
+    assert.ok(rowsSeen > 0 && rowsSeen < 60_000, `stopped mid-way (${rowsSeen} rows)`);
+    assert.ok(performance.now() - started < 20_000);
+    assert.equal(await readFile(dir.path("kept.csv"), "utf8"), "previous content\n");
+    const left = await readdir(dir.dir);
+    assert.deepEqual(
+      left.filter((f) => f.endsWith(".tmp") || f.startsWith("kept.csv.")),
+      [],
+    );
+  });
+
+  it("an already aborted signal stops the job before it starts", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("too late"));
+    await assert.rejects(predict({ input: "in.csv", output: "never.csv", signal: controller.signal }), /too late/);
+    assert.ok(!(await readdir(dir.dir)).includes("never.csv"));
+  });
+
+  it("prediction threads still loading the model are stopped by the signal", async () => {
+    const controller = new AbortController();
+    const reason = new Error("stop loading");
+    const mlmodel = parseMLmodel(await readFile(join(model, "MLmodel"), "utf8"));
+    const starting = PredictionThreads.start({ dir: model, mlmodel, threads: 2, signal: controller.signal });
+    controller.abort(reason);
+    await assert.rejects(starting, (e) => e === reason);
   });
 
   it("an empty input gives an output with only the header", async () => {

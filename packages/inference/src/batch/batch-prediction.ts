@@ -6,6 +6,11 @@
  * with the local executor (threads in this process) or the BullMQ one (chunks on `slipway worker`
  * processes, loaded only when asked for); log rows, errors, duration and rows/s, and end the run
  * FINISHED — or FAILED with the error as a tag, the error being rethrown.
+ *
+ * `signal` interrupts the job at any step (the CLI's SIGINT / SIGTERM): nothing is written (temporary
+ * files removed, an existing output left as it was), prediction threads are terminated, a distributed
+ * job's chunks are taken off the queue, the run ends KILLED, and the promise rejects with the signal's
+ * reason. An abort that comes after the output was renamed into place changes nothing: the job is done.
  */
 import { availableParallelism } from "node:os";
 import { stat } from "node:fs/promises";
@@ -14,6 +19,7 @@ import { Slipway, loadModelPackage, parseModelUri, type ActiveRun, type Tracking
 import { builtinPredictors } from "../predictors/builtin.js";
 import { BatchError } from "./batch-error.js";
 import type { OnError, ProbabilitiesLayout } from "./block.js";
+import { abortable } from "./abort.js";
 import { dataFormatOf } from "./data-format.js";
 import { errorsPathFor } from "./errors-file.js";
 import { inspectInput } from "./input-info.js";
@@ -68,6 +74,8 @@ export interface BatchPredictionOptions {
   readonly log?: (line: string) => void;
   /** The model cache directory (default the SDK's). */
   readonly cacheDir?: string;
+  /** Interrupts the job: it rejects with the signal's reason, having written nothing. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BatchPredictionResult extends JobCounts {
@@ -106,6 +114,8 @@ function pinnedUriOf(uri: string, version: { name: string; version: string } | u
 }
 
 export async function runBatchPrediction(options: BatchPredictionOptions): Promise<BatchPredictionResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const log = options.log ?? (() => undefined);
   const batchSize = wholeNumber(options.batchSize, DEFAULT_BATCH_SIZE, "--batch-size", 1_000_000);
   const workers = wholeNumber(options.workers, availableParallelism(), "--workers", 1024);
@@ -125,13 +135,17 @@ export async function runBatchPrediction(options: BatchPredictionOptions): Promi
     wholeNumber(options.distributed.chunkRows, DEFAULT_CHUNK_ROWS, "--chunk-rows");
   }
   await checkOutputDirectory(options.output);
-  const info = await inspectInput(options.input, inputFormat);
+  const info = await abortable(inspectInput(options.input, inputFormat), signal);
 
   log(`loading ${options.modelUri}`);
-  const pkg = await loadModelPackage(options.client, options.modelUri, {
-    supportedFlavors: builtinPredictors().supportedFlavors(),
-    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
-  });
+  // the download goes on in the background when interrupted: the model cache keeps only whole packages
+  const pkg = await abortable(
+    loadModelPackage(options.client, options.modelUri, {
+      supportedFlavors: builtinPredictors().supportedFlavors(),
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    }),
+    signal,
+  );
   const version = pkg.modelVersion;
   const pinnedUri = pinnedUriOf(options.modelUri, version);
   const plan = planJob({
@@ -184,6 +198,10 @@ export async function runBatchPrediction(options: BatchPredictionOptions): Promi
     });
     log(`tracking run ${run.id}`);
   }
+  if (signal?.aborted) {
+    await run?.end("KILLED").catch(() => undefined);
+    throw signal.reason;
+  }
 
   const progress = options.progress
     ? new Progress({
@@ -205,11 +223,18 @@ export async function runBatchPrediction(options: BatchPredictionOptions): Promi
         trackingUri: options.client.trackingUri,
         log,
         ...(progress ? { progress } : {}),
+        ...(signal ? { signal } : {}),
       });
     } else {
-      counts = await executeLocal(job, { workers, ...(progress ? { progress } : {}) });
+      counts = await executeLocal(job, { workers, ...(progress ? { progress } : {}), ...(signal ? { signal } : {}) });
     }
   } catch (error) {
+    if (signal?.aborted) {
+      // whatever the executor threw while being stopped, the job was interrupted
+      progress?.finish("batch-predict: interrupted");
+      await run?.end("KILLED").catch(() => undefined);
+      throw signal.reason;
+    }
     progress?.finish("batch-predict: failed");
     if (run) {
       const message = error instanceof Error ? error.message : String(error);

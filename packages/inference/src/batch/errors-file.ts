@@ -1,18 +1,19 @@
 /**
  * The errors file of `--on-error skip`: one JSON line per row that did not fit the model,
  * `{"row": 12, "line": 14, "error": "...", "input": {...}}`, in row order, with the input as read so
- * nothing is lost. It is written atomically beside the output (`OUT.errors.jsonl`) and only when there
- * are errors; an errors file left by an earlier run at that path is removed, so it never describes
- * another run.
+ * nothing is lost. It is written atomically beside the output, named after the output's whole name
+ * (`out.csv.errors.jsonl`, so that `out.csv` and `out.jsonl` never share one), and only when there are
+ * errors; an errors file left by an earlier run at that path is removed, so it never describes another
+ * run.
  */
 import { rm } from "node:fs/promises";
 import { AtomicFile } from "./atomic-file.js";
 import type { RowError } from "./block.js";
 import { jsonReplacer } from "./csv-records.js";
 
-/** `out.csv` → `out.errors.jsonl`. */
+/** `out.csv` → `out.csv.errors.jsonl`. */
 export function errorsPathFor(outputPath: string): string {
-  return `${outputPath.replace(/\.(csv|jsonl|ndjson|parquet|pq)$/i, "")}.errors.jsonl`;
+  return `${outputPath}.errors.jsonl`;
 }
 
 export function rowErrorLine(error: RowError): string {

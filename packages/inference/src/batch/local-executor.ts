@@ -2,7 +2,8 @@
  * The local executor: the whole input predicted in this process on `workers` prediction threads (each
  * with the model loaded once), streamed from the input file to a temporary output file renamed into
  * place at the end. On any failure nothing is left behind: the temporary files are removed and an
- * existing output file is untouched.
+ * existing output file is untouched. The same when `signal` aborts: the threads are terminated (not left
+ * to finish their blocks), the temporary files removed, and the promise rejects with the signal's reason.
  */
 import { checkInputColumns } from "./job-plan.js";
 import { ErrorsFile } from "./errors-file.js";
@@ -17,15 +18,19 @@ export interface LocalExecutorOptions {
   /** Prediction threads (≥ 1). */
   readonly workers: number;
   readonly progress?: Progress;
+  /** Interrupts the job. */
+  readonly signal?: AbortSignal;
 }
 
 export async function executeLocal(job: PreparedJob, options: LocalExecutorOptions): Promise<JobCounts> {
+  const { signal } = options;
   const threads = await PredictionThreads.start({
     dir: job.model.dir,
     mlmodel: job.model.mlmodel,
     threads: options.workers,
     // several threads share the cores: one onnxruntime thread each
     ...(options.workers > 1 ? { onnxThreads: 1 } : {}),
+    ...(signal ? { signal } : {}),
   });
   try {
     checkInputColumns(threads.signature, job.plan, job.info);
@@ -46,7 +51,10 @@ export async function executeLocal(job: PreparedJob, options: LocalExecutorOptio
         sink,
         errors,
         ...(options.progress ? { progress: options.progress } : {}),
+        ...(signal ? { signal } : {}),
       });
+      // the last moment to give up: from here on the files are renamed into place
+      signal?.throwIfAborted();
       await sink.commit();
       await errors.commit();
       return counts;
@@ -55,6 +63,7 @@ export async function executeLocal(job: PreparedJob, options: LocalExecutorOptio
       throw error;
     }
   } finally {
-    await threads.close();
+    // interrupted: the threads are stopped mid-block rather than waited for
+    await (signal?.aborted ? threads.terminate() : threads.close());
   }
 }

@@ -2,7 +2,8 @@
  * Predicting an input file, or a range of it, into an output sink: blocks are read (`input-blocks.ts`),
  * predicted on the prediction threads with a bounded number in flight, and written in input order
  * (`ordered-pipeline.ts`). Bad rows fail the run with a `BadRowsError` (`onError: "fail"`) or go to the
- * errors file (`"skip"`). The caller commits or aborts the sinks.
+ * errors file (`"skip"`). `signal` stops it (rejecting with the signal's reason). The caller commits or
+ * aborts the sinks.
  */
 import { BadRowsError } from "./batch-error.js";
 import type { InputPlan, OnError, OutputPlan } from "./block.js";
@@ -30,6 +31,8 @@ export interface PredictRangeOptions {
   readonly progress?: Progress;
   /** Blocks read but not written yet. Default: 4 per thread. */
   readonly maxInFlight?: number;
+  /** Interrupts the prediction (the threads are the caller's to stop). */
+  readonly signal?: AbortSignal;
 }
 
 export interface RangeCounts {
@@ -54,6 +57,7 @@ export async function predictRange(options: PredictRangeOptions): Promise<RangeC
   await runOrdered({
     blocks,
     maxInFlight: options.maxInFlight ?? Math.max(2, threads.size * 4),
+    ...(options.signal ? { signal: options.signal } : {}),
     run: (block) => threads.run(block, input, output),
     deliver: async (result, block) => {
       if (result.errors.length > 0) {

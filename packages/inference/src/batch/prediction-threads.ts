@@ -3,7 +3,8 @@
  * to the thread with the fewest blocks outstanding and resolves with its result; the block's bytes are
  * transferred, not copied. A thread that fails to load fails `start` (the others are stopped); a thread
  * that dies later fails its outstanding blocks and every later `run`, since a job cannot go on without
- * knowing what happened to its rows.
+ * knowing what happened to its rows. `close` lets each thread release its model; `terminate` (an
+ * interrupted job) stops them at once, mid-block.
  */
 import { Worker } from "node:worker_threads";
 import type { PredictorSignature } from "../predictors/predictor.js";
@@ -17,6 +18,8 @@ const ENTRY = new URL("./predict-thread.js", import.meta.url);
 export interface PredictionThreadsOptions extends ThreadInit {
   /** Number of threads (≥ 1). */
   readonly threads: number;
+  /** Stops the threads still loading the model; `start` then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 interface Pending {
@@ -31,16 +34,28 @@ class PredictionThread {
 
   private constructor(readonly worker: Worker) {}
 
-  static start(init: ThreadInit): Promise<{ thread: PredictionThread; signature: PredictorSignature }> {
+  static start(
+    init: ThreadInit,
+    signal?: AbortSignal,
+  ): Promise<{ thread: PredictionThread; signature: PredictorSignature }> {
     const worker = new Worker(ENTRY, { workerData: init });
     const thread = new PredictionThread(worker);
+    // interrupted while loading: the thread is stopped, and its exit rejects below
+    const onAbort = () => void worker.terminate();
+    signal?.addEventListener("abort", onAbort, { once: true });
     return new Promise((resolve, reject) => {
-      const onStartError = (error: Error) => reject(error);
-      const onStartExit = (code: number) =>
+      const onStartError = (error: Error) => {
+        signal?.removeEventListener("abort", onAbort);
+        reject(error);
+      };
+      const onStartExit = (code: number) => {
+        signal?.removeEventListener("abort", onAbort);
         reject(new Error(`a prediction thread stopped (exit code ${code}) while loading the model`));
+      };
       worker.once("error", onStartError);
       worker.once("exit", onStartExit);
       worker.once("message", (message: FromThread) => {
+        signal?.removeEventListener("abort", onAbort);
         worker.off("error", onStartError);
         worker.off("exit", onStartExit);
         if (message.type === "ready") {
@@ -96,6 +111,15 @@ class PredictionThread {
     this.failure ??= new Error("the prediction threads are closed");
     await this.worker.terminate();
   }
+
+  /** Stops the thread at once (mid-block); its outstanding blocks fail. */
+  async terminate(): Promise<void> {
+    this.failure ??= new Error("the prediction threads were stopped");
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+    this.closedWaiter?.();
+    await this.worker.terminate();
+  }
 }
 
 export class PredictionThreads {
@@ -109,10 +133,16 @@ export class PredictionThreads {
 
   /** Starts the threads and waits until each has loaded the model. */
   static async start(options: PredictionThreadsOptions): Promise<PredictionThreads> {
-    const { threads: count, ...init } = options;
+    // the signal is not part of what the threads are given (it cannot be cloned)
+    const { threads: count, signal, ...init } = options;
     if (!Number.isInteger(count) || count < 1) throw new BatchError(`threads must be a whole number ≥ 1, not ${count}`);
-    const started = await Promise.allSettled(Array.from({ length: count }, () => PredictionThread.start(init)));
+    signal?.throwIfAborted();
+    const started = await Promise.allSettled(Array.from({ length: count }, () => PredictionThread.start(init, signal)));
     const ok = started.filter((s) => s.status === "fulfilled").map((s) => s.value);
+    if (signal?.aborted) {
+      await Promise.allSettled(ok.map((s) => s.thread.terminate()));
+      throw signal.reason;
+    }
     const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) {
       await Promise.allSettled(ok.map((s) => s.thread.close()));
@@ -144,5 +174,10 @@ export class PredictionThreads {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.threads.map((t) => t.close()));
+  }
+
+  /** Stops every thread at once, without waiting for the blocks they are on. */
+  async terminate(): Promise<void> {
+    await Promise.allSettled(this.threads.map((t) => t.terminate()));
   }
 }

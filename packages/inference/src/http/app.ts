@@ -21,7 +21,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from "fastify";
 import { kserveRoutes } from "../protocols/kserve-v2.js";
-import { mlflowRoutes, sendMlflowError } from "../protocols/mlflow.js";
+import { invocationModelLabel, mlflowRoutes, sendMlflowError } from "../protocols/mlflow.js";
 import { vertexRoutes, type VertexSettings } from "../protocols/vertex.js";
 import type { InferenceLogger, ServedPrediction } from "../serving/inference-logger.js";
 import type { InferenceMetrics } from "../serving/metrics.js";
@@ -169,7 +169,9 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
 function modelLabel(models: ModelSet, request: FastifyRequest, protocol: string): string {
   const name = pathParams(request).name;
   if (name !== undefined) return models.get(name) ? name : "unknown";
-  if (request.method === "POST" && (protocol === "mlflow" || protocol === "vertex") && models.size > 0) {
+  // /invocations: the model the request named (X-Slipway-Model, ?model=), or the only one
+  if (request.method === "POST" && protocol === "mlflow") return invocationModelLabel(models, request);
+  if (request.method === "POST" && protocol === "vertex" && models.size > 0) {
     return models.default().name;
   }
   return "";

@@ -94,8 +94,9 @@ async function call(path: string, body: unknown, headers: Record<string, string>
 
 describe("x-request-id and the inference log", () => {
   it("answers every protocol with x-request-id and logs each row's inputs and outputs under it", async () => {
+    // two models are served: /invocations is told which
     const mlflow = await call(
-      "/invocations",
+      "/invocations?model=iris",
       {
         instances: [
           [1, 0, 0, 0],
@@ -123,7 +124,11 @@ describe("x-request-id and the inference log", () => {
     assert.equal(vertex.status, 200);
     assert.match(vertex.id!, UUID);
     // errors and other routes carry one too, and log nothing
-    const bad = await call("/invocations", { instances: [[1, 0]] }, { "x-request-id": "bad-1" });
+    const bad = await call(
+      "/invocations",
+      { instances: [[1, 0]] },
+      { "x-request-id": "bad-1", "x-slipway-model": "iris" },
+    );
     assert.equal(bad.status, 400);
     assert.equal(bad.id, "bad-1");
     assert.match((await get(`${server.url}/ping`)).headers.get("x-request-id")!, UUID);

@@ -80,7 +80,8 @@ describe("GET /openapi.json", () => {
 
 describe("GET /metrics", () => {
   it("counts requests by protocol and status, batch sizes, queue depth and predicted classes per model and version", async () => {
-    await post(`${server.url}/invocations`, {
+    // two models are served: /invocations needs to be told which
+    await post(`${server.url}/invocations?model=iris`, {
       instances: [
         [1, 0, 0, 0],
         [0, 0, 1, 0],

@@ -72,7 +72,7 @@ export function openApiDocument(groups: readonly ProtocolRoutes[], info: OpenApi
     info: {
       title: "Slipway model server",
       version: info.version,
-      description: `Serves ${info.models.map((m) => `'${m}'`).join(", ") || "no model"} over MLflow's scoring protocol, KServe V2, SageMaker and Vertex AI. Models without a name in the path are served by the first one.`,
+      description: `Serves ${info.models.map((m) => `'${m}'`).join(", ") || "no model"} over MLflow's scoring protocol, KServe V2, SageMaker and Vertex AI. \`/invocations\` serves the model named by \`?model=\` or the \`X-Slipway-Model\` header (needed when several are served); Vertex AI's route serves the first one.`,
     },
     tags: groups.map((g) => ({ name: g.protocol, description: PROTOCOL_TAGS[g.protocol] ?? g.protocol })),
     paths,

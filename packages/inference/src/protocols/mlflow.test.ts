@@ -1,7 +1,8 @@
 /**
  * MLflow's scoring protocol over real HTTP: a real server with a real ONNX model (MLflow's unnamed
  * tensor signature) as the default model, and every input format and bad input, each answered in
- * MLflow's error format, never a 500.
+ * MLflow's error format, never a 500; and, with two models served, `/invocations` choosing the model the
+ * request names (header or query) and refusing to guess.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +14,7 @@ let columns: OnnxPackage;
 let server: TestServer;
 let columnServer: TestServer;
 let textServer: TestServer;
+let twoServer: TestServer;
 const echo = echoPredictor();
 
 before(async () => {
@@ -21,10 +23,14 @@ before(async () => {
   server = await startTestServer([{ name: "iris", dir: iris.dir, version: "3" }], { bodyLimit: 64 * 1024 });
   columnServer = await startTestServer([{ name: "iris-df", dir: columns.dir }]);
   textServer = await startTestServer([{ name: "spam", predictor: echo, batching: { queueCapacity: 1 } }]);
+  twoServer = await startTestServer([
+    { name: "iris", dir: iris.dir, version: "3" },
+    { name: "spam", predictor: echoPredictor() },
+  ]);
 });
 
 after(async () => {
-  await Promise.all([server.close(), columnServer.close(), textServer.close()]);
+  await Promise.all([server.close(), columnServer.close(), textServer.close(), twoServer.close()]);
   await Promise.all([iris.remove(), columns.remove()]);
 });
 
@@ -99,6 +105,84 @@ describe("POST /invocations input formats", () => {
     ]);
     const one = await post(`${textServer.url}/invocations`, { instances: ["see you at 5"] });
     assert.deepEqual((one.json as { predictions: unknown }).predictions, [{ label: "SEE YOU AT 5", length: 12 }]);
+  });
+});
+
+describe("POST /invocations with two models served", () => {
+  const call = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> => {
+    const response = await fetch(`${twoServer.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  };
+  const irisRows = { instances: [ROW0, ROW2] };
+  const texts = { instances: ["free money"] };
+
+  it("serves the model named by the X-Slipway-Model header or ?model=", async () => {
+    assert.deepEqual(labels(await call("/invocations", irisRows, { "X-Slipway-Model": "iris" })), [0, 2]);
+    assert.deepEqual(labels(await call("/invocations?model=iris", irisRows)), [0, 2]);
+    const spam = await call("/invocations", texts, { "x-slipway-model": "spam" });
+    assert.equal(spam.status, 200, spam.text);
+    assert.deepEqual((spam.json as { predictions: unknown }).predictions, [{ label: "FREE MONEY", length: 10 }]);
+    const query = await call("/invocations?model=spam", texts);
+    assert.deepEqual((query.json as { predictions: unknown }).predictions, [{ label: "FREE MONEY", length: 10 }]);
+    // both, naming the same model
+    assert.deepEqual(labels(await call("/invocations?model=iris", irisRows, { "x-slipway-model": "iris" })), [0, 2]);
+  });
+
+  it("answers a request that names no model with 400, listing the models, in MLflow's format", async () => {
+    mlflowError(
+      await call("/invocations", irisRows),
+      400,
+      /^this server serves 2 models \(iris, spam\): say which with the X-Slipway-Model header or \?model=$/,
+    );
+  });
+
+  it("answers an unknown model with 404, listing the models served", async () => {
+    mlflowError(
+      await call("/invocations", irisRows, { "x-slipway-model": "nope" }),
+      404,
+      /^Model 'nope' is not served here; this server serves iris, spam$/,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
+    mlflowError(await call("/invocations?model=nope", irisRows), 404, /'nope'/, "RESOURCE_DOES_NOT_EXIST");
+  });
+
+  it("refuses selectors that disagree, repeat or are empty", async () => {
+    mlflowError(
+      await call("/invocations?model=spam", irisRows, { "x-slipway-model": "iris" }),
+      400,
+      /X-Slipway-Model header \('iris'\) and \?model= \('spam'\) name different models/,
+    );
+    mlflowError(await call("/invocations?model=iris&model=spam", irisRows), 400, /given more than once/);
+    mlflowError(await call("/invocations?model=", irisRows), 400, /is empty: give a model name/);
+  });
+
+  it("counts each request under the model it got", async () => {
+    await call("/invocations?model=spam", texts);
+    const text = (await get(`${twoServer.url}/metrics`)).text;
+    assert.match(text, /slipway_inference_requests_total\{protocol="mlflow",model="spam",status="200"\} \d+/);
+    assert.match(text, /slipway_inference_requests_total\{protocol="mlflow",model="iris",status="200"\} \d+/);
+    assert.match(text, /slipway_inference_requests_total\{protocol="mlflow",model="unknown",status="404"\} 2/);
+    assert.match(text, /slipway_inference_requests_total\{protocol="mlflow",model="",status="400"\} \d+/);
+  });
+
+  it("documents the selector in the OpenAPI document", async () => {
+    const doc = (await get(`${twoServer.url}/openapi.json`)).json as {
+      paths: Record<string, { post?: { description?: string; responses: Record<string, unknown> } }>;
+    };
+    const invocations = doc.paths["/invocations"]!.post!;
+    assert.match(invocations.description ?? "", /X-Slipway-Model header or the \?model= query parameter/);
+    assert.ok(invocations.responses["404"]);
   });
 });
 

@@ -9,11 +9,17 @@
  * stalled-job check puts it back on the queue and someone does it again. A chunk that fails for a reason
  * another try would not fix (bad rows with `--on-error fail`, a bad setting, a model that cannot load) is
  * failed for good at once; other errors are retried (3 attempts).
+ *
+ * A chunk of a batch the coordinator cancelled (interrupted, or failed) is dropped: looked for when the
+ * chunk is taken, every second while it runs and just before its files are renamed into place
+ * (`batch-cancellation.ts`); the chunk stops, its temporary files are removed, and its job is failed and
+ * then removed from the queue, so nothing of the batch is left behind.
  */
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { MlflowError } from "@slipway/protocol";
 import { PredictorLoadError } from "../../predictors/predictor.js";
 import { BatchError } from "../batch-error.js";
+import { BatchCancelledError, ChunkCancellation, cancelledKey } from "./batch-cancellation.js";
 import { CHUNK_JOB_NAME, parseChunkJob, type ChunkJobResult } from "./chunk-job.js";
 import { processChunk } from "./chunk-processor.js";
 import { ModelPools } from "./model-pools.js";
@@ -56,6 +62,8 @@ export class BatchWorker {
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
       log,
     });
+    // jobs failed because their batch was cancelled: removed once BullMQ has moved them to failed
+    const dropped = new Set<string>();
     const processor = async (job: Job): Promise<ChunkJobResult> => {
       if (job.name !== CHUNK_JOB_NAME) throw new UnrecoverableError(`unknown job '${job.name}' on this queue`);
       let data;
@@ -66,11 +74,18 @@ export class BatchWorker {
       }
       const started = performance.now();
       const name = `chunk ${data.chunk} of ${data.batchId}`;
-      log(`${name}: started (attempt ${Math.max(job.attemptsStarted, job.attemptsMade + 1)})`);
+      // `worker` is created below: the processor runs only once it is
+      const cancellation = new ChunkCancellation(
+        worker.getBackend().client,
+        cancelledKey(worker.toKey, data.batchId),
+        data.batchId,
+      );
       try {
+        if (await cancellation.check()) throw cancellation.signal.reason;
+        log(`${name}: started (attempt ${Math.max(job.attemptsStarted, job.attemptsMade + 1)})`);
         const lease = await pools.acquire(data.model.uri, data.model.trackingUri);
         try {
-          const result = await processChunk(data, lease.threads);
+          const result = await processChunk(data, lease.threads, cancellation);
           const seconds = (performance.now() - started) / 1000;
           log(`${name}: done, ${result.written} rows written, ${result.errors} bad, in ${seconds.toFixed(2)} s`);
           return result;
@@ -78,10 +93,17 @@ export class BatchWorker {
           lease.release();
         }
       } catch (error) {
+        if (cancellation.signal.aborted || error instanceof BatchCancelledError) {
+          log(`${name}: dropped (the batch was cancelled)`);
+          dropped.add(String(job.id));
+          throw new UnrecoverableError(`batch ${data.batchId} was cancelled`);
+        }
         const message = error instanceof Error ? error.message : String(error);
         log(`${name}: failed: ${message}`);
         if (permanent(error)) throw new UnrecoverableError(message);
         throw error;
+      } finally {
+        cancellation.stop();
       }
     };
     const worker = new Worker(options.queue, processor, {
@@ -99,6 +121,11 @@ export class BatchWorker {
       throw error;
     }
     worker.on("error", (error) => log(`worker error: ${error.message}`));
+    worker.on("failed", (job) => {
+      if (!job?.id || !dropped.delete(job.id)) return;
+      // the coordinator may have removed it already
+      job.remove().catch(() => undefined);
+    });
     // run() resolves only when the worker closes
     worker.run().catch((error: unknown) => log(`worker stopped: ${(error as Error).message}`));
     log(`listening on queue '${options.queue}' at ${showRedisUrl(options.redis)}`);

@@ -3,6 +3,10 @@
  * predict the chunk's range on the worker's prediction threads into the chunk's output file (and errors
  * file), both renamed into place only when complete. Bad settings and bad rows (`--on-error fail`) are
  * `BatchError`s: retrying would not help, so the worker fails the job for good.
+ *
+ * With a `cancellation` (`batch-cancellation.ts`), a chunk whose batch is cancelled meanwhile stops, and
+ * is checked once more just before its files are renamed into place: a cancelled batch's chunk leaves
+ * no file behind (its temporary files are removed) and rejects with the cancellation's reason.
  */
 import { stat } from "node:fs/promises";
 import { BatchError } from "../batch-error.js";
@@ -14,8 +18,21 @@ import { predictRange } from "../predict-range.js";
 import type { PredictionThreads } from "../prediction-threads.js";
 import { chunkErrorsPath, chunkPath, type ChunkJobData, type ChunkJobResult } from "./chunk-job.js";
 
-export async function processChunk(data: ChunkJobData, threads: PredictionThreads): Promise<ChunkJobResult> {
+/** Whether the chunk's batch is still wanted (`ChunkCancellation`). */
+export interface ChunkCancellationCheck {
+  /** Aborts once the batch is known to be cancelled. */
+  readonly signal: AbortSignal;
+  /** Asks now; true (and `signal` aborted) when the batch is cancelled. */
+  check(): Promise<boolean>;
+}
+
+export async function processChunk(
+  data: ChunkJobData,
+  threads: PredictionThreads,
+  cancellation?: ChunkCancellationCheck,
+): Promise<ChunkJobResult> {
   const { input, output } = data;
+  const signal = cancellation?.signal;
   if (!(await isDirectory(output.dir))) {
     throw new BatchError(
       `the batch was given up (its chunk directory ${output.dir} is gone), or this worker does not see it`,
@@ -55,7 +72,11 @@ export async function processChunk(data: ChunkJobData, threads: PredictionThread
       onError: data.onError,
       sink,
       errors,
+      ...(signal ? { signal } : {}),
     });
+    // the batch may have been given up while this chunk ran: then its files must not appear
+    await cancellation?.check();
+    signal?.throwIfAborted();
     await sink.commit();
     await errors.commit();
     return { ...counts, columnNames: sink.columnNames ?? [] };

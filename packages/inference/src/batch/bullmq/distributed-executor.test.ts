@@ -2,16 +2,22 @@
  * The BullMQ executor against the machine's real Redis (127.0.0.1:6379), with two workers in this
  * process on a queue of the test's own (obliterated afterwards). The CLI test runs workers as separate
  * processes and kills one mid-chunk; here: the output equals the local executor's, in order, for text
- * and Parquet outputs, and bad rows fail the job or are gathered from every chunk.
+ * and Parquet outputs, bad rows fail the job or are gathered from every chunk, and an interrupted job
+ * leaves nothing behind, on the queue or on disk, even from chunks workers were predicting meanwhile.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
+import { parseMLmodel } from "@slipway/ml";
 import { TrackingClient } from "@slipway/sdk";
 import { runBatchPrediction, type BatchPredictionOptions } from "../batch-prediction.js";
+import { inspectInput } from "../input-info.js";
+import { wholeRange } from "../input-blocks.js";
+import { PredictionThreads } from "../prediction-threads.js";
 import {
   parseJsonl,
   readParquetRows,
@@ -21,7 +27,10 @@ import {
   writeSpamPackage,
   type Scratch,
 } from "../testing/fixtures.js";
+import { BatchCancelledError, cancelledKey } from "./batch-cancellation.js";
 import { BatchWorker } from "./batch-worker.js";
+import { CHUNK_JOB_NAME, chunkJobId, type ChunkJobData } from "./chunk-job.js";
+import { processChunk } from "./chunk-processor.js";
 
 const REDIS = "redis://127.0.0.1:6379";
 
@@ -101,7 +110,7 @@ describe("distributed batch prediction on BullMQ", { skip }, () => {
     const result = await predict({ input: "bad.jsonl", output: "skip.jsonl", distributed, onError: "skip" });
     assert.deepEqual([result.written, result.errors], [N - 3, 3]);
     assert.deepEqual(
-      parseJsonl(await readFile(dir.path("skip.errors.jsonl"), "utf8")).map((e) => e.row),
+      parseJsonl(await readFile(dir.path("skip.jsonl.errors.jsonl"), "utf8")).map((e) => e.row),
       [5, 650, 1999],
     );
     assert.equal(parseJsonl(await readFile(dir.path("skip.jsonl"), "utf8")).length, N - 3);
@@ -112,6 +121,123 @@ describe("distributed batch prediction on BullMQ", { skip }, () => {
     const left = await readdir(dir.dir);
     assert.ok(!left.includes("fail.jsonl"));
     assert.ok(!left.some((f) => f.startsWith("fail.jsonl.chunks")), left.join(", "));
+  });
+
+  /** The jobs of a batch still on the queue, in any state. */
+  async function jobsOf(batchId: string): Promise<string[]> {
+    const queue = new Queue(queueName, { connection: { url: REDIS } });
+    try {
+      const jobs = await queue.getJobs([
+        "active",
+        "waiting",
+        "delayed",
+        "prioritized",
+        "waiting-children",
+        "completed",
+        "failed",
+      ]);
+      return jobs.map((j) => j.id ?? "").filter((id) => id.startsWith(`${batchId}-`));
+    } finally {
+      await queue.close();
+    }
+  }
+
+  it("an interrupted job leaves none of its chunk jobs on the queue, no chunk directory and no output", async () => {
+    await writeCsvRows(dir.path("big.csv"), 20_000);
+    const controller = new AbortController();
+    const reason = new Error("interrupted");
+    const lines: string[] = [];
+    let written = 0;
+    await assert.rejects(
+      predict({
+        input: "big.csv",
+        output: "stopped.csv",
+        distributed: { ...distributed, chunkRows: 200 },
+        batchSize: 50,
+        signal: controller.signal,
+        log: (line) => lines.push(line),
+        progressIntervalMs: 5,
+        progress: {
+          write(text: string) {
+            written = Math.max(written, Number(/ ([\d,]+) rows /.exec(text)?.[1]?.replaceAll(",", "") ?? 0));
+            // stop once some chunks are assembled: others are then queued, some being predicted
+            if (written > 0) controller.abort(reason);
+          },
+        },
+      }),
+      (e) => e === reason,
+    );
+    assert.ok(written > 0 && written < 20_000, `stopped mid-way (${written} rows)`);
+    const batchId = /^batch (\S+): 100 chunks/m.exec(lines.join("\n"))?.[1];
+    assert.ok(batchId, lines.join("\n"));
+    assert.deepEqual(await jobsOf(batchId), []);
+    const queue = new Queue(queueName, { connection: { url: REDIS } });
+    try {
+      // every job was removed, so the cancellation mark is gone too
+      assert.equal(await (await queue.getBackend().client).get(cancelledKey(queue.toKey, batchId)), null);
+    } finally {
+      await queue.close();
+    }
+    const left = await readdir(dir.dir);
+    assert.ok(!left.some((f) => f.startsWith("stopped.csv") || f.startsWith(".stopped.csv")), left.join(", "));
+    // the workers keep serving
+    const after = await predict({ input: "in.csv", output: "after.csv", distributed });
+    assert.equal(after.written, N);
+  });
+
+  it("a worker drops a chunk of a cancelled batch, writes nothing and removes its job", async () => {
+    const info = await inspectInput(dir.path("in.csv"), "csv");
+    const batchId = randomUUID();
+    const chunks = dir.path("cancelled.csv.chunks");
+    await mkdir(chunks);
+    const data: ChunkJobData = {
+      version: 1,
+      batchId,
+      chunk: 0,
+      model: { uri: model, trackingUri: "http://127.0.0.1:9" },
+      input: { path: info.path, format: "csv", size: info.size, columns: info.columns, range: wholeRange(info) },
+      output: { dir: chunks, plan: { format: "csv", rowNumber: false, keep: ["id"], probabilities: "json" } },
+      batchSize: 100,
+      onError: "fail",
+    };
+    const queue = new Queue(queueName, { connection: { url: REDIS } });
+    try {
+      const client = await queue.getBackend().client;
+      await client.set(cancelledKey(queue.toKey, batchId), "1", { EX: 60 });
+      await queue.add(CHUNK_JOB_NAME, data, { jobId: chunkJobId(batchId, 0) });
+      const deadline = performance.now() + 10_000;
+      while ((await jobsOf(batchId)).length > 0) {
+        assert.ok(performance.now() < deadline, "the job was not removed");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(await readdir(chunks), []);
+    } finally {
+      await queue.close();
+    }
+
+    // a chunk being predicted when its batch is cancelled: its files never appear
+    const threads = await PredictionThreads.start({
+      dir: model,
+      mlmodel: parseMLmodel(await readFile(join(model, "MLmodel"), "utf8")),
+      threads: 1,
+    });
+    try {
+      const controller = new AbortController();
+      let checks = 0;
+      const cancellation = {
+        signal: controller.signal,
+        check: () => {
+          checks++;
+          controller.abort(new BatchCancelledError(batchId));
+          return Promise.resolve(true);
+        },
+      };
+      await assert.rejects(processChunk(data, threads, cancellation), BatchCancelledError);
+      assert.equal(checks, 1);
+      assert.deepEqual(await readdir(chunks), []);
+    } finally {
+      await threads.close();
+    }
   });
 
   it("names Redis when it cannot be reached", async () => {

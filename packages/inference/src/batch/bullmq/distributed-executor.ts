@@ -4,18 +4,22 @@
  * `<batchId>-<chunk>`, so enqueueing is idempotent), and appends the chunk files to the output in chunk
  * order as they complete (`chunk-assembler.ts`) while `slipway worker` processes, anywhere, predict them.
  *
- * The first chunk that fails for good fails the job: the jobs not yet started are removed, the chunk
- * directory and the temporary output are deleted, and the error names the chunk and its reason (for bad
- * rows, their row numbers). While nothing progresses and no worker listens on the queue, a line says so
- * every 30 s.
+ * The first chunk that fails for good fails the job, and `signal` interrupts it; either way the batch
+ * is cancelled (`batch-cancellation.ts`): its jobs are removed from the queue (those workers hold, once
+ * the workers have dropped them), the temporary output and the chunk directory are deleted. A failure's
+ * error names the chunk and its reason (for bad rows, their row numbers); an interruption rejects with
+ * the signal's reason. While nothing progresses and no worker listens on the queue, a line says so every
+ * 30 s.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
+import { abortable } from "../abort.js";
 import { BatchError } from "../batch-error.js";
 import type { JobCounts, PreparedJob } from "../prepared-job.js";
 import type { Progress } from "../progress.js";
+import { cancelBatch } from "./batch-cancellation.js";
 import { ChunkAssembler } from "./chunk-assembler.js";
 import {
   CHUNK_JOB_NAME,
@@ -38,6 +42,10 @@ export interface DistributedExecutorOptions {
   readonly progress?: Progress;
   /** How often to say that no worker listens while nothing progresses. Default 30 s. */
   readonly idleNoticeMs?: number;
+  /** Interrupts the job (the batch is cancelled). */
+  readonly signal?: AbortSignal;
+  /** Longest wait, when the batch is cancelled, for workers to drop the chunks they hold. Default 10 s. */
+  readonly cancelWaitMs?: number;
 }
 
 interface PlannedJob {
@@ -47,12 +55,16 @@ interface PlannedJob {
 }
 
 export async function executeDistributed(job: PreparedJob, options: DistributedExecutorOptions): Promise<JobCounts> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const connection = redisSettings(options.redis);
   const queue = new Queue<ChunkJobData, ChunkJobResult>(options.queue, { connection });
   // the default error listener would print ioredis' reconnection errors; readiness is checked below
   queue.on("error", () => undefined);
+  // each chunk's waitUntilFinished listens for the queue closing: one listener per chunk is expected
+  queue.setMaxListeners(0);
   try {
-    await readyWithin(queue.waitUntilReady(), 10_000, options.redis, queue);
+    await abortable(readyWithin(queue.waitUntilReady(), 10_000, options.redis, queue), signal);
   } catch (error) {
     await queue.close();
     throw error;
@@ -61,79 +73,92 @@ export async function executeDistributed(job: PreparedJob, options: DistributedE
   const events = new QueueEvents(options.queue, { connection });
   events.on("error", () => undefined);
   const dir = chunkDirFor(resolve(job.outputPath));
-  const jobs: PlannedJob[] = [];
   try {
-    await readyWithin(events.waitUntilReady(), 10_000, options.redis, events);
+    await abortable(readyWithin(events.waitUntilReady(), 10_000, options.redis, events), signal);
+    signal?.throwIfAborted();
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const batchId = randomUUID();
-    let failed!: (error: Error) => void;
-    const failure = new Promise<never>((_, reject) => (failed = reject));
-    failure.catch(() => undefined);
-    const { info, plan } = job;
-    for await (const planned of planChunks(info, options.chunkRows)) {
-      const chunk = jobs.length;
-      const data: ChunkJobData = {
-        version: 1,
-        batchId,
-        chunk,
-        model: { uri: job.pinnedUri, trackingUri: options.trackingUri },
-        input: {
-          path: resolve(info.path),
-          format: info.format,
-          size: info.size,
-          columns: info.columns,
-          ...(plan.input.features ? { features: plan.input.features } : {}),
-          range: planned.range,
-        },
-        output: { dir, plan: plan.output },
-        batchSize: job.batchSize,
-        onError: job.onError,
-      };
-      const id = chunkJobId(batchId, chunk);
-      const added = await queue.add(CHUNK_JOB_NAME, data, {
-        jobId: id,
-        attempts: 3,
-        backoff: { type: "exponential", delay: 1000 },
-        removeOnComplete: { age: 24 * 3600 },
-        removeOnFail: { age: 7 * 24 * 3600 },
-      });
-      const result = added.waitUntilFinished(events).then(
-        (value: unknown) => parseChunkResult(value, chunk),
-        (error: unknown) => {
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new BatchError(`chunk ${chunk} (${describeRange(planned.range)}) failed: ${reason}`);
-        },
-      );
-      result.catch((error: Error) => failed(error));
-      jobs.push({ id, result, units: planned.units });
-    }
-    options.log(
-      `batch ${batchId}: ${jobs.length} chunk${jobs.length === 1 ? "" : "s"} of up to ${options.chunkRows} rows ` +
-        `on queue '${options.queue}' at ${showRedisUrl(options.redis)}`,
-    );
-    const counts: JobCounts = { rows: 0, written: 0, errors: 0 };
-    const assembler = await ChunkAssembler.open(job, dir);
-    const idle = watchForWorkers(queue, options);
+    const jobs: PlannedJob[] = [];
+    let assembler: ChunkAssembler | undefined;
     try {
-      for (let chunk = 0; chunk < jobs.length; chunk++) {
-        const planned = jobs[chunk]!;
-        const result = await Promise.race([planned.result, failure]);
-        idle.progressed();
-        await assembler.append(chunk, result);
-        counts.rows += result.rows;
-        counts.written += result.written;
-        counts.errors += result.errors;
-        options.progress?.advance(result.written, planned.units);
+      let failed!: (error: Error) => void;
+      const failure = new Promise<never>((_, reject) => (failed = reject));
+      failure.catch(() => undefined);
+      const { info, plan } = job;
+      for await (const planned of planChunks(info, options.chunkRows)) {
+        signal?.throwIfAborted();
+        const chunk = jobs.length;
+        const data: ChunkJobData = {
+          version: 1,
+          batchId,
+          chunk,
+          model: { uri: job.pinnedUri, trackingUri: options.trackingUri },
+          input: {
+            path: resolve(info.path),
+            format: info.format,
+            size: info.size,
+            columns: info.columns,
+            ...(plan.input.features ? { features: plan.input.features } : {}),
+            range: planned.range,
+          },
+          output: { dir, plan: plan.output },
+          batchSize: job.batchSize,
+          onError: job.onError,
+        };
+        const id = chunkJobId(batchId, chunk);
+        const added = await queue.add(CHUNK_JOB_NAME, data, {
+          jobId: id,
+          attempts: 3,
+          backoff: { type: "exponential", delay: 1000 },
+          removeOnComplete: { age: 24 * 3600 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        });
+        const result = added.waitUntilFinished(events).then(
+          (value: unknown) => parseChunkResult(value, chunk),
+          (error: unknown) => {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new BatchError(`chunk ${chunk} (${describeRange(planned.range)}) failed: ${reason}`);
+          },
+        );
+        result.catch((error: Error) => failed(error));
+        jobs.push({ id, result, units: planned.units });
       }
-      await assembler.commit();
-      return counts;
+      options.log(
+        `batch ${batchId}: ${jobs.length} chunk${jobs.length === 1 ? "" : "s"} of up to ${options.chunkRows} rows ` +
+          `on queue '${options.queue}' at ${showRedisUrl(options.redis)}`,
+      );
+      const counts: JobCounts = { rows: 0, written: 0, errors: 0 };
+      assembler = await ChunkAssembler.open(job, dir);
+      const idle = watchForWorkers(queue, options);
+      try {
+        for (let chunk = 0; chunk < jobs.length; chunk++) {
+          const planned = jobs[chunk]!;
+          const result = await abortable(Promise.race([planned.result, failure]), signal);
+          idle.progressed();
+          await assembler.append(chunk, result);
+          counts.rows += result.rows;
+          counts.written += result.written;
+          counts.errors += result.errors;
+          options.progress?.advance(result.written, planned.units);
+        }
+        // the last moment to give up: from here on the output is renamed into place
+        signal?.throwIfAborted();
+        await assembler.commit();
+        return counts;
+      } finally {
+        idle.stop();
+      }
     } catch (error) {
-      await assembler.abort();
-      await removeUnfinished(queue, jobs);
+      await assembler?.abort();
+      // before the directory goes: workers holding a chunk drop it (and its temporary files) first
+      await cancelBatch(queue, {
+        batchId,
+        jobIds: jobs.map((j) => j.id),
+        waitMs: options.cancelWaitMs ?? 10_000,
+        log: options.log,
+      });
       throw error;
-    } finally {
-      idle.stop();
     }
   } finally {
     // a worker may still be finishing a chunk of a failed batch: retry while the directory is not empty
@@ -144,14 +169,6 @@ export async function executeDistributed(job: PreparedJob, options: DistributedE
 
 function describeRange(range: ChunkJobData["input"]["range"]): string {
   return range.kind === "rows" ? `rows ${range.start}..${range.end - 1}` : `from row ${range.firstRow}`;
-}
-
-/**
- * Removes the jobs of a failed batch. A job being processed cannot be removed (its lock is held): it
- * finds the chunk directory gone and fails on its own.
- */
-async function removeUnfinished(queue: Queue, jobs: readonly PlannedJob[]): Promise<void> {
-  await Promise.allSettled(jobs.map(({ id }) => queue.remove(id)));
 }
 
 function watchForWorkers(queue: Queue, options: DistributedExecutorOptions) {
