@@ -8,6 +8,7 @@ import { registerData } from "./commands/data.js";
 import { registerDb } from "./commands/db.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerExperiments } from "./commands/experiments.js";
+import { registerGate } from "./commands/gate.js";
 import { registerGc } from "./commands/gc.js";
 import { registerLlm } from "./commands/llm.js";
 import { registerModels } from "./commands/models.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerMonitorApply(registerMonitor(program));
   registerServe(program);
   registerBatchPredict(program);
+  registerGate(program);
   registerWorker(program);
   registerLlm(program);
   for (const command of program.commands) {

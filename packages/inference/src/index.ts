@@ -23,3 +23,4 @@ export * from "./http/app.js";
 export * from "./http/model-server.js";
 export * from "./llm/index.js";
 export * from "./batch/index.js";
+export * from "./gate/index.js";
