@@ -221,7 +221,8 @@ function evidentlyCategoricalMethod(pair: CategoricalPair): string {
   return "jensenshannon";
 }
 
-function untested(
+/** A column reported without a verdict: why is in its findings. */
+export function untestedColumn(
   column: string,
   type: DriftColumnType,
   findings: DriftFinding[],
@@ -281,7 +282,7 @@ export function columnDrift(
       kind: nRef === 0 ? "no_values_in_reference" : "no_values_in_current",
       message: `no usable values in ${side} (${pair[side].rows} rows, all missing or invalid): drift not tested`,
     });
-    return untested(column, type, findings);
+    return untestedColumn(column, type, findings);
   }
 
   let method = options.method;
@@ -353,7 +354,7 @@ export function textColumnDrift(
       kind: ref.texts.length === 0 ? "no_values_in_reference" : "no_values_in_current",
       message: `no texts in ${side}: drift not tested`,
     });
-    return untested(column, "text", findings);
+    return untestedColumn(column, "text", findings);
   }
   const result = textDrift(ref.texts, cur.texts, { ...options.text, alpha: options.alpha ?? options.text?.alpha });
   const statistics: Record<string, number | null> = {
@@ -369,7 +370,7 @@ export function textColumnDrift(
   };
   if (result.reason !== undefined) {
     findings.push({ column, kind: "too_few_values", message: result.reason });
-    return untested(column, "text", findings, statistics);
+    return untestedColumn(column, "text", findings, statistics);
   }
   return {
     column,

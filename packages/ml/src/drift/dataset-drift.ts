@@ -11,6 +11,7 @@ import {
   columnDrift,
   driftColumnType,
   textColumnDrift,
+  untestedColumn,
   type ColumnDrift,
   type ColumnDriftOptions,
   type DriftColumnType,
@@ -123,18 +124,22 @@ export function datasetDrift(reference: Table, current: Table, options: DatasetD
     const type = driftColumnType(refType) ?? driftColumnType(current.types.get(name) ?? "missing");
     const result = ((): ColumnDrift => {
       if (!current.columns.has(name)) {
-        return untestedColumn(name, type ?? "categorical", {
-          column: name,
-          kind: "column_missing_in_current",
-          message: `column '${name}' is in reference but not in current: not compared`,
-        });
+        return untestedColumn(name, type ?? "categorical", [
+          {
+            column: name,
+            kind: "column_missing_in_current",
+            message: `column '${name}' is in reference but not in current: not compared`,
+          },
+        ]);
       }
       if (type === undefined) {
-        return untestedColumn(name, "categorical", {
-          column: name,
-          kind: "no_values_in_reference",
-          message: `column '${name}' has no values in reference or current: not compared`,
-        });
+        return untestedColumn(name, "categorical", [
+          {
+            column: name,
+            kind: "no_values_in_reference",
+            message: `column '${name}' has no values in reference or current: not compared`,
+          },
+        ]);
       }
       const columnOptions: ColumnDriftOptions = {
         defaults: options.defaults,
@@ -245,18 +250,4 @@ function multivariateDrift(
     });
   }
   return out;
-}
-
-function untestedColumn(column: string, type: DriftColumnType, finding: DriftFinding): ColumnDrift {
-  return {
-    column,
-    type,
-    test: null,
-    score: null,
-    threshold: null,
-    comparison: null,
-    drift: null,
-    statistics: {},
-    findings: [finding],
-  };
 }
