@@ -14,6 +14,7 @@ import { registerLlm } from "./commands/llm.js";
 import { registerModels } from "./commands/models.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerMonitorApply } from "./commands/monitor-apply.js";
+import { registerPipeline } from "./commands/pipeline.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
 import { registerServer } from "./commands/server.js";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerBatchPredict(program);
   registerGate(program);
+  registerPipeline(program);
   registerWorker(program);
   registerLlm(program);
   for (const command of program.commands) {

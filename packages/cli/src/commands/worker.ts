@@ -4,11 +4,17 @@
  * like, anywhere that sees the jobs' input and output paths and the tracking server. SIGTERM / SIGINT
  * finish the chunks in progress and stop; a second signal stops at once (those chunks are retried
  * elsewhere once their locks expire).
+ *
+ * With `--pipelines FILE` it also runs pipeline steps (`slipway pipeline run --executor bullmq`) from the
+ * pipeline queue, with that file's pipelines (see pipelines/step-worker.ts).
  */
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { DEFAULT_QUEUE, startBatchWorker } from "@slipway/inference";
 import { parseDuration } from "../errors.js";
+import { loadPipelines } from "../pipelines/load-pipelines.js";
+import { checkRedisUrl } from "../pipelines/redis-url.js";
+import { DEFAULT_PIPELINE_QUEUE } from "../pipelines/step-job.js";
 import { positiveArg } from "./batch-predict.js";
 
 interface WorkerFlags {
@@ -18,6 +24,9 @@ interface WorkerFlags {
   threads?: string;
   lockDuration?: string;
   trackingUri?: string;
+  pipelines?: string;
+  pipelineQueue?: string;
+  stepConcurrency?: string;
 }
 
 export function registerWorker(program: Command): void {
@@ -33,12 +42,18 @@ export function registerWorker(program: Command): void {
       "--tracking-uri <uri>",
       "tracking server to fetch models from (default: the one the batch-predict job names)",
     )
+    .option("--pipelines <file>", "also run pipeline steps, of the pipelines this ES module exports")
+    .option("--pipeline-queue <name>", `BullMQ queue of pipeline steps (default ${DEFAULT_PIPELINE_QUEUE})`)
+    .option("--step-concurrency <n>", "pipeline steps run at once (default 1)")
     .action(async (flags: WorkerFlags) => {
       const concurrency = positiveArg(flags.concurrency, "--concurrency") ?? 1;
       const threads = positiveArg(flags.threads, "--threads") ?? availableParallelism();
       const lockDurationMs =
         flags.lockDuration === undefined ? undefined : parseDuration(flags.lockDuration, "--lock-duration");
       const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+      const stepConcurrency = positiveArg(flags.stepConcurrency, "--step-concurrency") ?? 1;
+      const loaded = flags.pipelines === undefined ? undefined : await loadPipelines(flags.pipelines);
+      if (loaded) checkRedisUrl(flags.redis);
       const worker = await startBatchWorker({
         redis: flags.redis,
         queue: flags.queue ?? DEFAULT_QUEUE,
@@ -48,16 +63,36 @@ export function registerWorker(program: Command): void {
         ...(flags.trackingUri === undefined ? {} : { trackingUri: flags.trackingUri }),
         log,
       });
+      // BullMQ's pipeline side is loaded only when asked for
+      const steps = loaded
+        ? await (
+            await import("../pipelines/step-worker.js")
+          ).PipelineStepWorker.start({
+            redis: flags.redis,
+            queue: flags.pipelineQueue ?? DEFAULT_PIPELINE_QUEUE,
+            pipelines: loaded.pipelines,
+            concurrency: stepConcurrency,
+            ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
+            ...(flags.trackingUri === undefined ? {} : { trackingUri: flags.trackingUri }),
+            log,
+          }).catch(async (error: unknown) => {
+            await worker.close(true);
+            throw error;
+          })
+        : undefined;
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: NodeJS.Signals) => {
           const force = stopping;
           stopping = true;
           log(force ? `${signal}: stopping now` : `${signal}: finishing the chunks in progress, then stopping`);
-          worker.close(force).then(resolve, (error: unknown) => {
-            log(`error while stopping: ${String(error)}`);
-            resolve();
-          });
+          Promise.all([worker.close(force), steps?.close(force)]).then(
+            () => resolve(),
+            (error: unknown) => {
+              log(`error while stopping: ${String(error)}`);
+              resolve();
+            },
+          );
         };
         process.on("SIGINT", stop);
         process.on("SIGTERM", stop);

@@ -17,3 +17,4 @@ export { PredictionThreads } from "./prediction-threads.js";
 export { executeLocal } from "./local-executor.js";
 export * from "./batch-prediction.js";
 export * from "./start-worker.js";
+export { readyWithin, redisSettings, showRedisUrl, type RedisSettings } from "./bullmq/redis-connection.js";
