@@ -183,6 +183,7 @@ describe("slipway monitor", () => {
         /not a stage/,
       ],
       [[...base, "--alert", "drift_share"], /--alert: 'drift_share': drift_share needs a threshold/],
+      [[...base, "--alert", "error_rate"], /--alert: 'error_rate': error_rate needs a threshold, e.g. error_rate>0.01/],
       [[...base, "--alert", "boom>1"], /--alert: 'boom>1': 'boom' is not one of dataset_drift/],
       [[...base, "--alert", "metric_drop>0.1"], /name the metric, e.g. metric_drop:accuracy>0.05/],
       [[...base, "--alert", "metric_drop:precision>0.1"], /the metric 'precision' is not one of accuracy, f1, roc_auc/],
@@ -276,6 +277,7 @@ describe("slipway monitor", () => {
     assert.match(clean, /feature drift: no/);
     assert.match(clean, /^FEATURE +TYPE +TEST +SCORE +THRESHOLD +DRIFT/m);
     assert.match(clean, /latency: p50 5(\.0)? ms/);
+    assert.match(clean, /requests: 300, 5xx 0 \(error rate 0\), 4xx 0 \(client error rate 0\)/);
     const drifted = JSON.parse(
       await ok(["monitor", "run", "spam-drift", "--end", String(T + 2 * HOUR), "--json"], spawned),
     ) as MonitorWindow;

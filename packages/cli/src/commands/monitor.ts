@@ -76,7 +76,15 @@ export function parseFollowed(
 }
 
 const ALERT_SYNTAX =
-  "[NAME=]CONDITION[:ARG][OP NUMBER], e.g. drift_share>0.3, dataset_drift, feature_drift:age, metric_drop:accuracy>0.05, latency_p99_ms>250, min_rows<100";
+  "[NAME=]CONDITION[:ARG][OP NUMBER], e.g. drift_share>0.3, dataset_drift, feature_drift:age, metric_drop:accuracy>0.05, latency_p99_ms>250, min_rows<100, error_rate>0.01";
+
+/** The conditions that need a threshold, with an example of one. */
+const THRESHOLD_EXAMPLES: Partial<Record<AlertRule["when"], string>> = {
+  drift_share: ">0.3",
+  latency_p99_ms: ">250",
+  min_rows: "<100",
+  error_rate: ">0.01",
+};
 
 /** One `--alert`: see ALERT_SYNTAX. The rule's name defaults to the expression itself. */
 export function parseAlert(text: string, flag = "--alert"): AlertRule {
@@ -103,9 +111,9 @@ export function parseAlert(text: string, flag = "--alert"): AlertRule {
     if (!Number.isFinite(threshold)) throw new UsageError(`${flag}: '${text}': '${value}' is not a number`);
     rule.op = op as AlertRule["op"];
     rule.threshold = threshold;
-  } else if (["drift_share", "latency_p99_ms", "min_rows"].includes(rule.when)) {
+  } else if (rule.when in THRESHOLD_EXAMPLES) {
     throw new UsageError(
-      `${flag}: '${text}': ${rule.when} needs a threshold, e.g. ${rule.when}${rule.when === "min_rows" ? "<100" : ">0.3"}`,
+      `${flag}: '${text}': ${rule.when} needs a threshold, e.g. ${rule.when}${THRESHOLD_EXAMPLES[rule.when]}`,
     );
   }
   return rule;
@@ -208,7 +216,7 @@ function monitorText(m: Monitor): string {
 
 function windowsTable(windows: readonly MonitorWindowInfo[]): string {
   return table(
-    ["ID", "END", "STATUS", "VERSIONS", "ROWS", "LABELLED", "DRIFT", "SHARE", "ACCURACY", "P99 MS", "ERROR"],
+    ["ID", "END", "STATUS", "VERSIONS", "ROWS", "LABELLED", "DRIFT", "SHARE", "ACCURACY", "P99 MS", "5XX", "ERROR"],
     windows.map((w) => [
       w.window_id,
       formatTime(w.end_ms),
@@ -220,6 +228,7 @@ function windowsTable(windows: readonly MonitorWindowInfo[]): string {
       num(w.share),
       num(w.metrics.accuracy),
       num(w.metrics.latency_p99_ms, 1),
+      num(w.metrics.error_rate, 4),
       w.error ?? "",
     ]),
   );
@@ -267,6 +276,12 @@ function windowText(w: MonitorWindow): string {
   }
   if (s?.latency !== undefined)
     lines.push(`latency: p50 ${num(s.latency.p50_ms, 1)} ms, p99 ${num(s.latency.p99_ms, 1)} ms`);
+  if (s?.errors !== undefined) {
+    const e = s.errors;
+    lines.push(
+      `requests: ${e.requests}, 5xx ${e.server_errors} (error rate ${num(e.error_rate, 4)}), 4xx ${e.client_errors} (client error rate ${num(e.client_error_rate, 4)})`,
+    );
+  }
   for (const a of s?.alerts ?? [])
     lines.push(`alert ${a.active === true ? "FIRING" : a.active === false ? "ok" : "unknown"}: ${a.message}`);
   for (const f of s?.findings ?? [])
@@ -511,7 +526,9 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerMonitor(program: Command): Command {
   const monitor = program
     .command("monitor")
-    .description("Monitors: scheduled drift, performance and latency checks of a served model, with alerts");
+    .description(
+      "Monitors: scheduled drift, performance, latency and error-rate checks of a served model, with alerts",
+    );
 
   common(
     monitor

@@ -154,11 +154,17 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
   const { models, metrics } = options;
   app.addHook("onResponse", (request, reply, done) => {
     const protocol = (request.routeOptions.config as { protocol?: string }).protocol ?? "none";
-    metrics.observeRequest(protocol, modelLabel(models, request, protocol), reply.statusCode, reply.elapsedTime / 1000);
+    const model = modelLabel(models, request, protocol);
+    metrics.observeRequest(protocol, model, reply.statusCode, reply.elapsedTime / 1000);
     if (log && served) {
       // after the answer is sent: logging adds nothing to the request's latency
       const prediction = served.get(request);
       if (prediction !== undefined && reply.statusCode === 200) log.offer(request.id, prediction, reply.elapsedTime);
+      else if (reply.statusCode >= 400 && request.method === "POST") {
+        // a failed prediction request for a served model: one error record, for the monitors' error rates
+        const failed = model === "" ? undefined : models.get(model);
+        if (failed) log.offerError(request.id, { model: failed, status: reply.statusCode }, reply.elapsedTime);
+      }
     }
     done();
   });

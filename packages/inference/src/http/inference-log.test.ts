@@ -1,7 +1,8 @@
 /**
  * Request ids and the inference log through the real model server over HTTP: every answer carries
- * `x-request-id`, and each prediction reaches a real receiver as one record per row, with the inputs the
- * request gave and the outputs the response showed.
+ * `x-request-id`, each prediction reaches a real receiver as one record per row, with the inputs the
+ * request gave and the outputs the response showed, and each failed prediction request for a served model
+ * as one record with its status.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -123,7 +124,7 @@ describe("x-request-id and the inference log", () => {
     const vertex = await call("/v1/endpoints/default/deployedModels/iris:predict", { instances: [[0, 0, 0, 1]] });
     assert.equal(vertex.status, 200);
     assert.match(vertex.id!, UUID);
-    // errors and other routes carry one too, and log nothing
+    // errors carry one too; a failed request for a served model is logged as one record with its status
     const bad = await call(
       "/invocations",
       { instances: [[1, 0]] },
@@ -131,15 +132,54 @@ describe("x-request-id and the inference log", () => {
     );
     assert.equal(bad.status, 400);
     assert.equal(bad.id, "bad-1");
+    const badKserve = await call(
+      "/v2/models/spam/infer",
+      { inputs: [{ name: "nope", shape: [1], datatype: "BYTES", data: ["x"] }] },
+      { "x-request-id": "bad-2" },
+    );
+    assert.equal(badKserve.status, 400);
+    // ...but not one for a model that is not served, nor other routes
+    const unknownModel = await call(
+      "/v2/models/nope/infer",
+      { inputs: [{ name: "text", shape: [1], datatype: "BYTES", data: ["x"] }] },
+      { "x-request-id": "bad-3" },
+    );
+    assert.equal(unknownModel.status, 404);
     assert.match((await get(`${server.url}/ping`)).headers.get("x-request-id")!, UUID);
+    assert.equal((await get(`${server.url}/v2/models/nope`)).status, 404);
 
     await logger.close();
     const byId = (id: string) => received.filter((r) => r.request_id === id);
-    assert.equal(byId("bad-1").length, 0);
+    const [failed] = byId("bad-1");
+    assert.ok(failed !== undefined && byId("bad-1").length === 1, "one record for the failed request");
+    assert.ok(typeof failed.latency_ms === "number" && failed.latency_ms >= 0);
+    assert.ok(typeof failed.timestamp_ms === "number");
+    assert.deepEqual(
+      { ...failed, latency_ms: 0, timestamp_ms: 0 },
+      {
+        request_id: "bad-1",
+        row_index: 0,
+        model_name: "iris",
+        model_version: "2",
+        timestamp_ms: 0,
+        inputs: {},
+        outputs: null,
+        status: 400,
+        latency_ms: 0,
+        server: "test-pod",
+      },
+    );
+    assert.deepEqual(
+      byId("bad-2").map((r) => [r.row_index, r.model_name, r.model_version, r.status, r.inputs, r.outputs]),
+      [[0, "spam", "", 400, {}, null]],
+    );
+    assert.equal(byId("bad-3").length, 0);
 
     // MLflow, tensor model: {"predictions": {output: [rows...]}}; each record holds its row of every output
     const predictions = (mlflow.json as { predictions: Record<string, unknown[]> }).predictions;
     const rows = byId("client-42");
+    // predictions carry no status: the endpoint's default, 200
+    assert.ok(rows.every((r) => !("status" in r)));
     assert.deepEqual(
       rows.map((r) => [r.row_index, r.model_name, r.model_version, r.server, r.inputs]),
       [
@@ -175,7 +215,7 @@ describe("x-request-id and the inference log", () => {
     assert.deepEqual(vertexRows[0]!.inputs, { input: [0, 0, 0, 1] });
     assert.deepEqual(vertexRows[0]!.outputs, (vertex.json as { predictions: unknown[] }).predictions[0]);
 
-    assert.equal(received.length, 6);
-    assert.equal(logger.stats().sent, 6);
+    assert.equal(received.length, 8);
+    assert.equal(logger.stats().sent, 8);
   });
 });

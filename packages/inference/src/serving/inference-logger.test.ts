@@ -413,6 +413,110 @@ describe("InferenceLogger", () => {
     assert.equal(receiver.calls[0]!.headers.authorization, `Basic ${Buffer.from("bot:s:cret").toString("base64")}`);
   });
 
+  it("offers a failed request as one record with its status, through the same buffer and counters", async () => {
+    const receiver = await startReceiver();
+    const metrics = new InferenceMetrics({ defaultMetrics: false });
+    const logger = new InferenceLogger({
+      endpoint: receiver.url,
+      sampleRate: 1,
+      maxBuffer: 4,
+      maxBatch: 100,
+      server: "pod-1",
+      metrics,
+    });
+    logger.offer("ok", textRequest(2), 1);
+    logger.offerError("e400", { model: { name: "spam", version: "3" }, status: 400 }, 0.1234567);
+    logger.offerError("e503", { model: { name: "spam" }, status: 503 }, 7);
+    // not errors: ignored, not counted
+    for (const status of [200, 204, 302, 399, 600, 503.5, NaN]) {
+      logger.offerError("not-an-error", { model: { name: "spam" }, status }, 1);
+    }
+    assert.equal(logger.stats().buffered, 4);
+    logger.offerError("full", { model: { name: "spam" }, status: 500 }, 1); // the buffer holds 4 records
+    assert.deepEqual(logger.stats(), {
+      sent: 0,
+      dropped_buffer_full: 1,
+      dropped_send_failed: 0,
+      dropped_rejected: 0,
+      buffered: 4,
+    });
+    assert.match(await metrics.text(), /^slipway_inference_log_records_total\{outcome="dropped_buffer_full"\} 1$/m);
+    await logger.close();
+    const records = receiver.records();
+    assert.deepEqual(
+      records.map((r) => [r.request_id, r.row_index, r.status]),
+      [
+        ["ok", 0, undefined],
+        ["ok", 1, undefined],
+        ["e400", 0, 400],
+        ["e503", 0, 503],
+      ],
+    );
+    assert.equal(typeof records[2]!.timestamp_ms, "number");
+    assert.deepEqual(
+      { ...records[2], timestamp_ms: 0 },
+      {
+        request_id: "e400",
+        row_index: 0,
+        model_name: "spam",
+        model_version: "3",
+        timestamp_ms: 0,
+        inputs: {},
+        outputs: null,
+        status: 400,
+        latency_ms: 0.123,
+        server: "pod-1",
+      },
+    );
+    assert.equal(records[3]!.model_version, "", "a model without a registry version, as for predictions");
+    assert.match(await metrics.text(), /^slipway_inference_log_records_total\{outcome="sent"\} 4$/m);
+    // after close: counted, not sent
+    logger.offerError("late", { model: { name: "spam" }, status: 500 }, 1);
+    assert.equal(logger.stats().dropped_send_failed, 1);
+  });
+
+  it("samples failed requests at the same rate as predictions, and never throws", async () => {
+    const receiver = await startReceiver();
+    const reports: string[] = [];
+    const logger = new InferenceLogger({
+      endpoint: receiver.url,
+      sampleRate: 0.25,
+      maxBuffer: 100_000,
+      maxBatch: 5000,
+      random: seeded(7),
+      onReport: (line) => reports.push(line),
+    });
+    const requests = 8000;
+    for (let i = 0; i < requests; i++) {
+      logger.offerError(`e${i}`, { model: { name: "spam", version: "1" }, status: i % 2 === 0 ? 500 : 429 }, 1);
+    }
+    await logger.close();
+    const sampled = receiver.records();
+    assert.ok(sampled.every((r) => r.row_index === 0 && (r.status === 500 || r.status === 429)));
+    assert.equal(new Set(sampled.map((r) => r.request_id)).size, sampled.length, "one record per request");
+    // deterministic for this seed; the bounds are about 4 standard deviations either side
+    assert.ok(sampled.length > 1850 && sampled.length < 2150, `${sampled.length} of ${requests} sampled at 0.25`);
+
+    // a model whose name cannot be read: reported once, nothing thrown, nothing buffered
+    const strict = new InferenceLogger({ endpoint: receiver.url, sampleRate: 1, onReport: (l) => reports.push(l) });
+    const broken = {
+      get name(): string {
+        throw new Error("no name");
+      },
+    };
+    assert.doesNotThrow(() => strict.offerError("x", { model: broken, status: 500 }, 1));
+    assert.doesNotThrow(() => strict.offerError("y", { model: broken, status: 500 }, 1));
+    assert.equal(strict.stats().buffered, 0);
+    assert.equal(reports.length, 1, reports.join("\n"));
+    assert.match(reports[0]!, /a failed request could not be logged: no name/);
+    await strict.close();
+
+    const none = new InferenceLogger({ endpoint: receiver.url, sampleRate: 0 });
+    for (let i = 0; i < 100; i++) none.offerError(`n${i}`, { model: { name: "spam" }, status: 500 }, 1);
+    assert.equal(none.stats().buffered, 0);
+    await none.close();
+  });
+
   it("refuses bad options", () => {
     const endpoint = "http://127.0.0.1:1/api/2.0/slipway/inference-log";
     assert.throws(() => new InferenceLogger({ endpoint, sampleRate: 1.5 }), /sampleRate must be from 0 to 1/);

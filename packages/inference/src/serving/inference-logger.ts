@@ -4,8 +4,12 @@
  * batches to the control plane (`POST {trackingUri}/api/2.0/slipway/inference-log`), where feedback can
  * later be joined to it by request id.
  *
- * Logging must never slow or fail a request, so the request path only calls `offer`: synchronous, never
- * throwing, O(rows) and only for sampled requests. It decides sampling per request (every row of a
+ * Requests answered with an error (4xx, 5xx) for a served model are offered too (`offerError`): one record
+ * each, `row_index` 0, `inputs` `{}`, `outputs` null and the answer's `status`, sampled at the same rate and
+ * through the same buffer and counters, so that monitors can compute error rates.
+ *
+ * Logging must never slow or fail a request, so the request path only calls `offer` or `offerError`:
+ * synchronous, never throwing, O(rows) and only for sampled requests. It decides sampling per request (every row of a
  * sampled request is logged, none of the others), copies the row values it needs out of the request's
  * batch and prediction (the prediction's arrays are views of a merged batch, so keeping them would keep
  * the whole batch), and appends to a bounded buffer; a request that does not fit is dropped whole and
@@ -49,6 +53,8 @@ export interface InferenceLogRecord {
   inputs: Record<string, unknown>;
   /** The row's prediction, as the response showed it. */
   outputs: unknown;
+  /** The HTTP status of the answer: absent for a prediction (the endpoint's default, 200). */
+  status?: number;
   latency_ms?: number;
   server?: string;
 }
@@ -67,6 +73,13 @@ export interface ServedPrediction {
   rowForm: "value" | "record";
   /** The outputs the response carried (KServe's `outputs`); all when absent. */
   outputNames?: readonly string[] | undefined;
+}
+
+/** What the app hands over about a request for a served model that it answered with an error. */
+export interface FailedRequest {
+  model: { readonly name: string; readonly version?: string | undefined };
+  /** The answer's HTTP status, 400 to 599. */
+  status: number;
 }
 
 export interface InferenceLoggerOptions {
@@ -202,6 +215,42 @@ export class InferenceLogger {
       if (this.buffer.length >= this.maxBatch) this.wake();
     } catch (error) {
       this.reportOnce("offer", `inference log: a prediction could not be logged: ${messageOf(error)}`);
+    }
+  }
+
+  /**
+   * Offers one request answered with an error (`status` 400 to 599; others are ignored) as one record:
+   * `row_index` 0, `inputs` `{}`, `outputs` null. Sampled like `offer`, through the same buffer and
+   * counters. Never throws, never waits.
+   */
+  offerError(requestId: string, failed: FailedRequest, latencyMs: number): void {
+    try {
+      const { status } = failed;
+      if (!Number.isInteger(status) || status < 400 || status > 599) return;
+      if (this.sampleRate < 1 && !(this.random() < this.sampleRate)) return;
+      if (this.closed) {
+        this.count("dropped_send_failed", 1);
+        return;
+      }
+      if (this.buffer.length + 1 > this.maxBuffer) {
+        this.count("dropped_buffer_full", 1);
+        return;
+      }
+      this.buffer.push({
+        request_id: requestId,
+        row_index: 0,
+        model_name: failed.model.name,
+        model_version: failed.model.version ?? "",
+        timestamp_ms: Date.now(),
+        inputs: {},
+        outputs: null,
+        status,
+        latency_ms: roundLatency(latencyMs),
+        server: this.server,
+      });
+      if (this.buffer.length >= this.maxBatch) this.wake();
+    } catch (error) {
+      this.reportOnce("offerError", `inference log: a failed request could not be logged: ${messageOf(error)}`);
     }
   }
 
@@ -386,7 +435,7 @@ function appendRecords(
   const modelName = model.name;
   const modelVersion = model.version ?? "";
   const timestamp = Date.now();
-  const latency = Math.round(latencyMs * 1000) / 1000;
+  const latency = roundLatency(latencyMs);
   for (let r = 0; r < input.rows; r++) {
     const inputs: Record<string, unknown> = {};
     if (input.kind === "columns") for (const [name, column] of input.columns) inputs[name] = columnValue(column, r);
@@ -440,6 +489,11 @@ function columnValue(column: Column, r: number): unknown {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/** Milliseconds to the microsecond. */
+function roundLatency(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
 
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);

@@ -28,7 +28,14 @@ export const INFERENCE_LOG_LIMITS = {
   maxIdLength: 512,
   /** `row_index` is a 32-bit signed integer column. */
   maxRowIndex: 2_147_483_647,
+  /** `status` is an HTTP status code. */
+  minStatus: 100,
+  maxStatus: 599,
+  defaultStatus: 200,
 } as const;
+
+/** An HTTP status code. */
+const Status = Type.Integer({ minimum: INFERENCE_LOG_LIMITS.minStatus, maximum: INFERENCE_LOG_LIMITS.maxStatus });
 
 /** One logged row, as a model server sends it. */
 export const InferenceLogRecordInput = Type.Object({
@@ -44,6 +51,12 @@ export const InferenceLogRecordInput = Type.Object({
   inputs: Type.Record(Type.String(), Type.Unknown()),
   /** The row's prediction: any JSON value (null included). */
   outputs: Type.Unknown(),
+  /**
+   * The HTTP status the request was answered with (default 200). A failed request (4xx, 5xx) is logged as one record,
+   * `row_index` 0, `inputs` `{}` and `outputs` null; monitors leave rows other than 200 out of drift and performance
+   * and count them in the error rates.
+   */
+  status: Type.Optional(Status),
   latency_ms: Type.Optional(Type.Number({ minimum: 0 })),
   /** Which model server (replica) answered. */
   server: OptStr,
@@ -59,6 +72,8 @@ export const InferenceLogRecord = Type.Object({
   timestamp_ms: Type.Integer({ minimum: 0 }),
   inputs: Type.Record(Type.String(), Type.Unknown()),
   outputs: Type.Unknown(),
+  /** The HTTP status the request was answered with (200 for a prediction). */
+  status: Status,
   latency_ms: Type.Optional(Type.Number()),
   server: OptStr,
   /** The ground truth (the last one received for this key), when any arrived. */

@@ -43,6 +43,7 @@ export const ALERT_CONDITIONS = [
   "metric_drop",
   "latency_p99_ms",
   "min_rows",
+  "error_rate",
 ] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
@@ -270,6 +271,21 @@ export type PerformanceSummary = Static<typeof PerformanceSummary>;
 export const LatencySummary = Type.Object({ rows: Type.Integer(), p50_ms: Type.Number(), p99_ms: Type.Number() });
 export type LatencySummary = Static<typeof LatencySummary>;
 
+/** The window's logged requests by outcome (a request is counted by its row 0). */
+export const ErrorSummary = Type.Object({
+  /** Logged requests: answered (200) and failed. */
+  requests: Type.Integer(),
+  /** Requests answered with a 5xx status. */
+  server_errors: Type.Integer(),
+  /** Requests answered with a 4xx status. */
+  client_errors: Type.Integer(),
+  /** server_errors / requests. */
+  error_rate: Type.Number(),
+  /** client_errors / requests. */
+  client_error_rate: Type.Number(),
+});
+export type ErrorSummary = Static<typeof ErrorSummary>;
+
 /** One alert rule's value at this window. */
 export const AlertCheck = Type.Object({
   rule: Str,
@@ -292,9 +308,11 @@ export const WindowSummary = Type.Object({
   prediction_drift: Type.Optional(DriftSummary),
   performance: Type.Optional(PerformanceSummary),
   latency: Type.Optional(LatencySummary),
+  /** Requests and error rates (absent when no request was logged). */
+  errors: Type.Optional(ErrorSummary),
   findings: Type.Array(MonitorFinding),
   alerts: Type.Array(AlertCheck),
-  /** Rows were sampled down to this many for the statistics (the window had `rows`). */
+  /** Answered rows (status 200) were sampled down to this many for the statistics. */
   sampled_rows: OptInt,
   duration_ms: Type.Number(),
 });
@@ -312,11 +330,13 @@ export const MonitorWindowInfo = Type.Object({
   trigger: Str,
   /** The model versions whose rows the window held. */
   versions: Type.Array(Str),
+  /** Every logged row of the window, failed requests included. */
   rows: Type.Integer(),
+  /** Rows of answered requests (status 200) whose label arrived. */
   labelled: Type.Integer(),
   dataset_drift: Type.Optional(Type.Boolean()),
   share: OptNum,
-  /** accuracy, f1, roc_auc, latency_p50_ms, latency_p99_ms: those computed. */
+  /** accuracy, f1, roc_auc, latency_p50_ms, latency_p99_ms, error_rate, client_error_rate: those computed. */
   metrics: Type.Record(Type.String(), Type.Number()),
   /** status error: what went wrong. */
   error: OptStr,

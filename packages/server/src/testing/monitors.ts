@@ -1,7 +1,7 @@
 /**
  * Test support for monitors: a server without the automatic scheduler, a registered model whose version carries
  * `reference_data.jsonl` and run metrics, synthetic traffic (clean, drifted, concept-drifted, broken) logged into
- * the inference log with labels for part of it, and a webhook receiver that records what it got.
+ * the inference log with labels for part of it, failed requests, and a webhook receiver that records what it got.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -204,6 +204,34 @@ export async function logTraffic(
     if (answer.status !== 200) throw new Error(`feedback: ${answer.text}`);
   }
   return labelled;
+}
+
+/**
+ * Logs one failed request per status in `statuses` between `start` and `end` (evenly spaced), as a model server does:
+ * one record each, row 0, no inputs, outputs null, with the status. Returns their request ids.
+ */
+export async function logFailures(
+  base: string,
+  model: { name: string; version: string },
+  statuses: readonly number[],
+  window: { start: number; end: number; latencyMs?: number },
+): Promise<string[]> {
+  const step = (window.end - window.start) / statuses.length;
+  const ids = statuses.map(() => `failed-${process.pid}-${++requestCounter}`);
+  const records = statuses.map((status, i) => ({
+    request_id: ids[i],
+    row_index: 0,
+    model_name: model.name,
+    model_version: model.version,
+    timestamp_ms: Math.floor(window.start + i * step),
+    inputs: {},
+    outputs: null,
+    status,
+    latency_ms: window.latencyMs ?? 1,
+  }));
+  const answer = await call(base, "POST", "/api/2.0/slipway/inference-log", { records });
+  if (answer.status !== 200) throw new Error(`inference-log: ${answer.text}`);
+  return ids;
 }
 
 // ---------------------------------------------------------------------------------------------

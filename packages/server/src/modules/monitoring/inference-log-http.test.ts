@@ -117,6 +117,7 @@ function httpSuite(name: string, make: () => Promise<TestServer | { skip: string
           timestamp_ms: T0,
           inputs: { text: "héllo", n: 2 },
           outputs: { label: "spam", p: 0.9 },
+          status: 200,
           latency_ms: 3.25,
           server: "pod-a",
         },
@@ -128,6 +129,7 @@ function httpSuite(name: string, make: () => Promise<TestServer | { skip: string
           timestamp_ms: T0,
           inputs: { x: 1.5 },
           outputs: [0.1, 0.9],
+          status: 200,
         },
         {
           request_id: "r2",
@@ -137,6 +139,7 @@ function httpSuite(name: string, make: () => Promise<TestServer | { skip: string
           timestamp_ms: T0 + 10,
           inputs: { x: 1.5 },
           outputs: null,
+          status: 200,
         },
       ]);
       assert.equal(found.json.next_page_token, undefined);
@@ -333,6 +336,9 @@ function httpSuite(name: string, make: () => Promise<TestServer | { skip: string
         ["POST", LOG, one({ latency_ms: "fast" }), /parameter 'records\[0\]\.latency_ms'.*Expected a number/],
         ["POST", LOG, one({ latency_ms: -2 }), /'records\[0\]\.latency_ms': it must be a finite number >= 0/],
         ["POST", LOG, one({ server: ["a"] }), /parameter 'records\[0\]\.server'.*Expected a string/],
+        ["POST", LOG, one({ status: 99 }), /'records\[0\]\.status': it must be an integer from 100 to 599/],
+        ["POST", LOG, one({ status: 600 }), /'records\[0\]\.status': it must be an integer from 100 to 599/],
+        ["POST", LOG, one({ status: "teapot" }), /parameter 'records\[0\]\.status'.*Expected an integer/],
         ["POST", FEEDBACK, {}, /Missing value for required parameter 'label'/],
         ["POST", FEEDBACK, { label: 1 }, /Missing value for required parameter 'request_id'/],
         ["POST", FEEDBACK, { request_id: "x", label: null }, /Missing value for required parameter 'label'/],
@@ -473,6 +479,7 @@ function httpSuite(name: string, make: () => Promise<TestServer | { skip: string
         "inputs",
         "outputs",
         "latency_ms",
+        "status",
         "server",
         "label",
         "labels",

@@ -72,6 +72,7 @@ function toRecord(row: StoredRow): InferenceLogRecord {
     timestamp_ms: Number(row.timestamp_ms),
     inputs: parseJson(row.inputs) as Record<string, unknown>,
     outputs: parseJson(row.outputs),
+    status: Number(row.status),
   };
   if (row.latency_ms !== null) record.latency_ms = Number(row.latency_ms);
   if (row.server !== null) record.server = row.server;

@@ -1,7 +1,7 @@
 /**
  * Where the inference log and its labels are kept: `InferenceLogStore`, and its one implementation over SQL
- * (SQLite and PostgreSQL, tables `inference_log` and `inference_feedback`, migration 0005). It takes values the
- * service has already validated and serialised; it never sees a request.
+ * (SQLite and PostgreSQL, tables `inference_log` and `inference_feedback`, migrations 0005 and 0008). It takes values
+ * the service has already validated and serialised; it never sees a request.
  *
  * - Appends are one transaction: every record is stored or none is. A key already present is left as it is
  *   (`ON CONFLICT DO NOTHING`), so a model server may retry a batch.
@@ -22,6 +22,7 @@ export interface StoredRow {
   timestamp_ms: number;
   inputs: string;
   outputs: string;
+  status: number;
   latency_ms: number | null;
   server: string | null;
   label: string | null;
@@ -60,8 +61,9 @@ export interface InferenceLogStore {
 }
 
 const RECORD_COLUMNS =
-  "request_id, row_index, model_name, model_version, timestamp_ms, inputs, outputs, latency_ms, server";
-/** Rows per INSERT statement: 9 parameters each stays well under both drivers' parameter limits. */
+  "request_id, row_index, model_name, model_version, timestamp_ms, inputs, outputs, status, latency_ms, server";
+const RECORD_PARAMS = 10;
+/** Rows per INSERT statement: 10 parameters each stays well under both drivers' parameter limits. */
 const INSERT_CHUNK = 500;
 /** Keys per DELETE statement of a retention batch. */
 const DELETE_CHUNK = 250;
@@ -115,11 +117,12 @@ export class SqlInferenceLogStore implements InferenceLogStore {
           r.timestamp_ms,
           r.inputs,
           r.outputs,
+          r.status,
           r.latency_ms,
           r.server,
         ]);
         const { changes } = await tx.run(
-          `INSERT INTO inference_log (${RECORD_COLUMNS}) VALUES ${valuesList(chunk.length, 9)}
+          `INSERT INTO inference_log (${RECORD_COLUMNS}) VALUES ${valuesList(chunk.length, RECORD_PARAMS)}
            ON CONFLICT (request_id, row_index) DO NOTHING`,
           params,
         );
@@ -154,7 +157,7 @@ export class SqlInferenceLogStore implements InferenceLogStore {
     }
     return this.db.all<StoredRow>(
       `SELECT l.request_id, l.row_index, l.model_name, l.model_version, l.timestamp_ms, l.inputs, l.outputs,
-              l.latency_ms, l.server, f.label, f.timestamp_ms AS label_timestamp_ms
+              l.status, l.latency_ms, l.server, f.label, f.timestamp_ms AS label_timestamp_ms
          FROM inference_log l ${query.labelled_only ? "JOIN" : "LEFT JOIN"} inference_feedback f ON ${JOIN_ON}
         WHERE ${sql}
         ORDER BY l.timestamp_ms, l.request_id, l.row_index

@@ -21,6 +21,8 @@ export interface ValidRecord {
   timestamp_ms: number;
   inputs: string;
   outputs: string;
+  /** The HTTP status the request was answered with (200 unless given). */
+  status: number;
   latency_ms: number | null;
   server: string | null;
 }
@@ -55,7 +57,7 @@ export interface ValidSearch {
   after?: LogCursor;
 }
 
-const { maxBatch, maxIdLength, maxRowIndex } = INFERENCE_LOG_LIMITS;
+const { maxBatch, maxIdLength, maxRowIndex, minStatus, maxStatus, defaultStatus } = INFERENCE_LOG_LIMITS;
 
 type Fields = Record<string, unknown>;
 
@@ -115,6 +117,10 @@ function rowIndex(value: unknown, field: string): number {
   return value === undefined || value === null ? 0 : integer(value, field, 0, maxRowIndex);
 }
 
+function status(value: unknown, field: string): number {
+  return value === undefined || value === null ? defaultStatus : integer(value, field, minStatus, maxStatus);
+}
+
 function batch(value: unknown, field: string, what: string): unknown[] {
   if (value === undefined || value === null) throw missingValue(field);
   if (!Array.isArray(value)) throw invalidValue(field, value, `a list of ${what}`);
@@ -159,6 +165,7 @@ function record(value: unknown, at: string): ValidRecord {
     timestamp_ms: timestamp(r.timestamp_ms, `${at}.timestamp_ms`),
     inputs: stringifyJson(inputs),
     outputs: stringifyJson(r.outputs),
+    status: status(r.status, `${at}.status`),
     latency_ms: latency,
     server: optionalIdentifier(r.server, `${at}.server`) ?? null,
   };

@@ -105,6 +105,7 @@ export function inferenceLogContract(
           timestamp_ms: T0,
           inputs: { text: "héllo 😀", n: 3, f: 0.1, flag: true, none: null, nested: { a: [1, "b"] }, nan: NaN },
           outputs: { label: "spam", scores: [0.25, 0.75] },
+          status: 200,
           latency_ms: 12.3,
           server: "replica-1",
         },
@@ -116,6 +117,7 @@ export function inferenceLogContract(
           timestamp_ms: T0,
           inputs: { x: 1 },
           outputs: "ham",
+          status: 200,
         },
         {
           request_id: "r3",
@@ -125,6 +127,7 @@ export function inferenceLogContract(
           timestamp_ms: T0 + 1,
           inputs: { x: 1 },
           outputs: [1, 2, 3],
+          status: 200,
           latency_ms: 0,
         },
         {
@@ -135,6 +138,7 @@ export function inferenceLogContract(
           timestamp_ms: T0 + 5,
           inputs: {},
           outputs: null,
+          status: 200,
         },
       ]);
       assert.deepEqual(await service().stats({ model_name: model }), {
@@ -144,6 +148,75 @@ export function inferenceLogContract(
         last_timestamp_ms: T0 + 5,
       });
       assert.deepEqual(await service().stats({ model_name: unique("nothing") }), { records: 0, labelled: 0 });
+    });
+
+    test("status: given, defaulted to 200, read back; a failed request's record has no inputs or outputs", async () => {
+      const model = unique("status");
+      const records: InferenceLogRecordInput[] = [
+        rec(model, "ok-default"),
+        rec(model, "ok-explicit", { status: 200, timestamp_ms: T0 + 1 }),
+        rec(model, "bad-request", { status: 400, inputs: {}, outputs: null, latency_ms: 0.5, timestamp_ms: T0 + 2 }),
+        rec(model, "overloaded", { status: 503, inputs: {}, outputs: null, timestamp_ms: T0 + 3 }),
+        rec(model, "lowest", { status: 100, timestamp_ms: T0 + 4 }),
+        rec(model, "highest", { status: 599, timestamp_ms: T0 + 5 }),
+      ];
+      assert.deepEqual(await service().append({ records }), { inserted: 6, duplicates: 0 });
+      const got = await all(service(), model);
+      assert.deepEqual(
+        got.map((r) => [r.request_id, r.status]),
+        [
+          ["ok-default", 200],
+          ["ok-explicit", 200],
+          ["bad-request", 400],
+          ["overloaded", 503],
+          ["lowest", 100],
+          ["highest", 599],
+        ],
+      );
+      assert.deepEqual(got[2], {
+        request_id: "bad-request",
+        row_index: 0,
+        model_name: model,
+        model_version: "1",
+        timestamp_ms: T0 + 2,
+        inputs: {},
+        outputs: null,
+        status: 400,
+        latency_ms: 0.5,
+      });
+      // the window iterator carries it too
+      const statuses: number[] = [];
+      for await (const page of service().window({ model_name: model, start_ms: T0, end_ms: T0 + 10 })) {
+        statuses.push(...page.map((r) => r.status));
+      }
+      assert.deepEqual(statuses, [200, 200, 400, 503, 100, 599]);
+      // a row written without the column (as before migration 0008) reads back as 200
+      await subject().db.run(
+        "INSERT INTO inference_log (request_id, row_index, model_name, model_version, timestamp_ms, inputs, outputs) VALUES (?, 0, ?, '1', ?, '{}', '0')",
+        [`legacy-${model}`, model, T0 + 6],
+      );
+      assert.equal((await all(service(), model)).at(-1)!.status, 200);
+    });
+
+    test("an invalid status is refused naming the field, and nothing of its batch is stored", async () => {
+      const model = unique("bad-status");
+      const cases: [unknown, RegExp][] = [
+        [99, /'records\[1\]\.status': it must be an integer from 100 to 599/],
+        [600, /'records\[1\]\.status': it must be an integer from 100 to 599/],
+        [-200, /'records\[1\]\.status': it must be an integer from 100 to 599/],
+        [200.5, /parameter 'records\[1\]\.status'/],
+        ["OK", /parameter 'records\[1\]\.status'/],
+        [true, /parameter 'records\[1\]\.status'/],
+        [[500], /parameter 'records\[1\]\.status'/],
+      ];
+      for (const [status, message] of cases) {
+        const records: unknown[] = [rec(model, "fine"), { ...rec(model, "bad"), status }];
+        await rejectsWith(service().append({ records }), "INVALID_PARAMETER_VALUE", 400, message);
+      }
+      assert.equal((await service().stats({ model_name: model })).records, 0);
+      // null is "not given": the default
+      await service().append({ records: [{ ...rec(model, "null-status"), status: null }] });
+      assert.equal((await all(service(), model))[0]!.status, 200);
     });
 
     test("retries are idempotent: a key already logged, or repeated in the batch, is kept as first written", async () => {

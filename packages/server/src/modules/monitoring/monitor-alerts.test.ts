@@ -51,7 +51,14 @@ const performance: PerformanceSummary = {
 };
 
 describe("checkAlert", () => {
-  const inputs = { rows: 100, featureDrift: drift, performance, latency: { rows: 100, p50_ms: 5, p99_ms: 80 } };
+  const errors = { requests: 200, server_errors: 3, client_errors: 40, error_rate: 0.015, client_error_rate: 0.2 };
+  const inputs = {
+    rows: 100,
+    featureDrift: drift,
+    performance,
+    latency: { rows: 100, p50_ms: 5, p99_ms: 80 },
+    errors,
+  };
 
   it("computes each condition's value and compares it", () => {
     const cases: [Parameters<typeof checkAlert>[0], number | null, boolean | null][] = [
@@ -73,6 +80,10 @@ describe("checkAlert", () => {
       [{ name: "a", when: "latency_p99_ms", threshold: 50 }, 80, true],
       [{ name: "a", when: "min_rows", threshold: 100 }, 100, false],
       [{ name: "a", when: "min_rows", op: "<=", threshold: 100 }, 100, true],
+      // the 5xx share only: 4xx answers are the clients' errors
+      [{ name: "a", when: "error_rate", threshold: 0.01 }, 0.015, true],
+      [{ name: "a", when: "error_rate", threshold: 0.015 }, 0.015, false],
+      [{ name: "a", when: "error_rate", op: ">=", threshold: 0.015 }, 0.015, true],
     ];
     for (const [rule, value, active] of cases) {
       const check = checkAlert(rule, inputs);
@@ -87,10 +98,20 @@ describe("checkAlert", () => {
       { name: "a", when: "dataset_drift" as const },
       { name: "a", when: "latency_p99_ms" as const, threshold: 1 },
       { name: "a", when: "metric_drop" as const, metric: "accuracy" as const },
+      { name: "a", when: "error_rate" as const, threshold: 0.01 },
     ]) {
       assert.equal(checkAlert(rule, { rows: 0 }).active, null);
     }
     assert.equal(checkAlert({ name: "a", when: "min_rows", threshold: 1 }, { rows: 0 }).active, true);
+  });
+
+  it("names the error counts in the error_rate message", () => {
+    const check = checkAlert({ name: "errors", when: "error_rate", threshold: 0.01 }, inputs);
+    assert.equal(check.message, "5xx error rate (3 of 200 requests) is 0.015 (alert when > 0.01)");
+    assert.match(
+      checkAlert({ name: "errors", when: "error_rate", threshold: 0.01 }, { rows: 0 }).message,
+      /no request/,
+    );
   });
 });
 

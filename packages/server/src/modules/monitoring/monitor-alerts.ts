@@ -12,12 +12,14 @@
  * | `metric_drop`    | baseline − value of `metric` (labelled rows ≥ min_labels)      | `> metrics.max_drop`      |
  * | `latency_p99_ms` | p99 of the rows' latency_ms                                    | `> threshold` (required)  |
  * | `min_rows`       | rows in the window                                             | `< threshold` (required)  |
+ * | `error_rate`     | share of the window's logged requests answered with a 5xx      | `> threshold` (required)  |
  */
 import type {
   AlertCheck,
   AlertOp,
   AlertRule,
   DriftSummary,
+  ErrorSummary,
   LatencySummary,
   PerformanceSummary,
 } from "@slipway/protocol";
@@ -28,6 +30,7 @@ export interface AlertInputs {
   featureDrift?: DriftSummary;
   performance?: PerformanceSummary;
   latency?: LatencySummary;
+  errors?: ErrorSummary;
   maxDrop?: number;
 }
 
@@ -38,6 +41,7 @@ const DEFAULT_OPS: Record<AlertRule["when"], AlertOp> = {
   metric_drop: ">",
   latency_p99_ms: ">",
   min_rows: "<",
+  error_rate: ">",
 };
 
 export function compare(value: number, op: AlertOp, threshold: number): boolean {
@@ -138,6 +142,17 @@ export function checkAlert(rule: AlertRule, inputs: AlertInputs): AlertCheck {
     }
     case "min_rows":
       return decided(rule, inputs.rows, rule.op ?? DEFAULT_OPS.min_rows, rule.threshold!, "rows in the window");
+    case "error_rate": {
+      const errors = inputs.errors;
+      if (errors === undefined) return unknown(rule, "no request was logged in this window");
+      return decided(
+        rule,
+        errors.error_rate,
+        rule.op ?? DEFAULT_OPS.error_rate,
+        rule.threshold!,
+        `5xx error rate (${errors.server_errors} of ${errors.requests} requests)`,
+      );
+    }
   }
 }
 

@@ -50,7 +50,12 @@ export function parseReferenceUri(uri: string): ReferenceUri | undefined {
 }
 
 /** Rules whose threshold has no sensible default. */
-const NEEDS_THRESHOLD: ReadonlySet<AlertRule["when"]> = new Set(["drift_share", "latency_p99_ms", "min_rows"]);
+const NEEDS_THRESHOLD: ReadonlySet<AlertRule["when"]> = new Set([
+  "drift_share",
+  "latency_p99_ms",
+  "min_rows",
+  "error_rate",
+]);
 
 function checkAlerts(alerts: readonly AlertRule[]): void {
   const names = new Set<string>();

@@ -1,13 +1,17 @@
 /**
  * Evaluation of one window `[start, end)` of a monitor: which versions served it, its rows from the inference log,
  * feature drift and prediction drift against the reference (`datasetDrift` of `@slipway/ml`), performance where
- * labels arrived, latency. Bad data never throws: an empty window is status `empty` with the finding
- * `empty_window`; a missing or unreadable reference, an unknown model or bad drift options are status `error` with
- * a precise message; everything the drift engine notices (columns missing from traffic, all-missing or constant
- * columns, new categories) comes back as findings.
+ * labels arrived, latency, and the error rates of the logged requests. Drift, performance and latency use the rows
+ * of successful requests (status 200) only; failed requests (4xx, 5xx) count in `rows` and in the error rates.
  *
- * Memory: rows are read page by page; at most `maxRows` (default 100 000) are kept for the statistics, a uniform
- * sample (reservoir, seeded by the window's end) when the window has more. Counts and latency use every row.
+ * Bad data never throws: an empty window is status `empty` with the finding `empty_window`; a missing or unreadable
+ * reference, an unknown model or bad drift options are status `error` with a precise message; everything the drift
+ * engine notices (columns missing from traffic, all-missing or constant columns, new categories) comes back as
+ * findings.
+ *
+ * Memory: rows are read page by page; at most `maxRows` (default 100 000) successful rows are kept for the statistics,
+ * a uniform sample (reservoir, seeded by the window's end) when the window has more. Counts and error rates use
+ * every row, latency every successful row.
  */
 import {
   Random,
@@ -19,7 +23,7 @@ import {
   type Table,
   type TableColumnType,
 } from "@slipway/ml";
-import type { DriftSummary, MonitorFinding, WindowSummary } from "@slipway/protocol";
+import type { DriftSummary, ErrorSummary, MonitorFinding, WindowSummary } from "@slipway/protocol";
 import type { RegistryService } from "../registry/registry-service.js";
 import type { InferenceLogService } from "./inference-log-service.js";
 import { followedUri, type MonitorDefinition } from "./monitor-definition.js";
@@ -35,6 +39,8 @@ import { ReferenceError, type ReferenceLoader } from "./monitor-reference.js";
 export const DEFAULT_MAX_ROWS = 100_000;
 const PAGE_SIZE = 5000;
 const LABEL_COLUMN = "label";
+/** The status of a successful prediction; rows with any other are failed requests. */
+const OK_STATUS = 200;
 
 export interface EvaluationDeps {
   inferenceLog: InferenceLogService;
@@ -55,7 +61,7 @@ export interface Evaluation {
   /** The full results, with the distributions the HTML report draws. */
   featureDrift?: DatasetDrift;
   predictionDrift?: DatasetDrift;
-  /** accuracy, f1, roc_auc, latency_p50_ms, latency_p99_ms: those computed. */
+  /** accuracy, f1, roc_auc, latency_p50_ms, latency_p99_ms, error_rate, client_error_rate: those computed. */
   metrics: Record<string, number>;
 }
 
@@ -177,9 +183,18 @@ function driftOptions(def: MonitorDefinition): DatasetDriftOptions {
 
 interface WindowRows {
   versions: string[];
+  /** Every row, failed requests included. */
   rows: number;
+  /** Rows with status 200: the population the sample is drawn from. */
+  successful: number;
+  /** Successful rows whose label arrived. */
   labelled: number;
+  /** Requests (each counted by its row 0), and those answered 5xx and 4xx. */
+  requests: number;
+  serverErrors: number;
+  clientErrors: number;
   sample: SampledRow[];
+  /** Of the successful rows. */
   latencies: number[];
 }
 
@@ -190,7 +205,17 @@ async function readWindow(
   range: { start: number; end: number; maxRows: number },
 ): Promise<WindowRows> {
   const random = new Random(range.end % 2 ** 32);
-  const out: WindowRows = { versions: [], rows: 0, labelled: 0, sample: [], latencies: [] };
+  const out: WindowRows = {
+    versions: [],
+    rows: 0,
+    successful: 0,
+    labelled: 0,
+    requests: 0,
+    serverErrors: 0,
+    clientErrors: 0,
+    sample: [],
+    latencies: [],
+  };
   for (const version of served) {
     let seen = false;
     for await (const page of inferenceLog.window({
@@ -202,6 +227,14 @@ async function readWindow(
     })) {
       seen = true;
       for (const record of page) {
+        out.rows++;
+        const status = record.status;
+        if (record.row_index === 0) {
+          out.requests++;
+          if (status >= 500) out.serverErrors++;
+          else if (status >= 400) out.clientErrors++;
+        }
+        if (status !== OK_STATUS) continue;
         const labelled = Object.hasOwn(record, "label");
         const row: SampledRow = { inputs: record.inputs, outputs: record.outputs, labelled };
         if (labelled) row.label = record.label;
@@ -210,15 +243,27 @@ async function readWindow(
           out.latencies.push(record.latency_ms);
         if (out.sample.length < range.maxRows) out.sample.push(row);
         else {
-          const j = Math.floor((random.nextUint32() / 2 ** 32) * (out.rows + 1));
+          const j = Math.floor((random.nextUint32() / 2 ** 32) * (out.successful + 1));
           if (j < range.maxRows) out.sample[j] = row;
         }
-        out.rows++;
+        out.successful++;
       }
     }
     if (seen) out.versions.push(version);
   }
   return out;
+}
+
+/** The window's requests by outcome; undefined when no request was logged. */
+function errorSummary(window: WindowRows): ErrorSummary | undefined {
+  if (window.requests === 0) return undefined;
+  return {
+    requests: window.requests,
+    server_errors: window.serverErrors,
+    client_errors: window.clientErrors,
+    error_rate: window.serverErrors / window.requests,
+    client_error_rate: window.clientErrors / window.requests,
+  };
 }
 
 /** Evaluates one window of a monitor; never throws for bad data or a bad reference (see the file comment). */
@@ -261,6 +306,12 @@ export async function evaluateWindow(
     metrics.latency_p50_ms = latency.p50_ms;
     metrics.latency_p99_ms = latency.p99_ms;
   }
+  const errors = errorSummary(window);
+  if (errors !== undefined) {
+    base.errors = errors;
+    metrics.error_rate = errors.error_rate;
+    metrics.client_error_rate = errors.client_error_rate;
+  }
   if (window.rows === 0) {
     findings.push({
       kind: "empty_window",
@@ -268,11 +319,18 @@ export async function evaluateWindow(
     });
     return { status: "empty", ...counts, summary: base, metrics };
   }
-  if (window.rows > window.sample.length) {
+  if (window.successful === 0) {
+    findings.push({
+      kind: "no_successful_rows",
+      message: `every one of the window's ${window.rows} rows is a failed request: no drift, performance or latency`,
+    });
+    return { status: "ok", ...counts, summary: base, metrics };
+  }
+  if (window.successful > window.sample.length) {
     base.sampled_rows = window.sample.length;
     findings.push({
       kind: "sampled",
-      message: `the window has ${window.rows} rows; the statistics use a uniform sample of ${window.sample.length}`,
+      message: `the window has ${window.successful} successful rows; the statistics use a uniform sample of ${window.sample.length}`,
     });
   }
 

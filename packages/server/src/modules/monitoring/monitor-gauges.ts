@@ -121,7 +121,7 @@ export function registerMonitorMetrics(registry: Registry, read: () => Promise<G
   });
   gauge(
     "slipway_model_metric",
-    "A model metric in a monitor's newest window: accuracy, f1, roc_auc (labelled rows), latency_p50_ms, latency_p99_ms.",
+    "A model metric in a monitor's newest window: accuracy, f1, roc_auc (labelled rows), latency_p50_ms, latency_p99_ms, error_rate (share of requests answered 5xx), client_error_rate (4xx).",
     [...MODEL_LABELS, "metric"],
     (set, row, s) => {
       let metrics: Record<string, number> = {};

@@ -1,8 +1,9 @@
 /**
  * Monitors through the real server, on SQLite and on PostgreSQL: definitions and their errors, evaluation of clean,
  * drifted and concept-drifted windows (feature and prediction drift, performance against the run's metrics,
- * latency), the report, the gauges on /metrics, bad windows as findings or errors (never a crash, never stopping the
- * other monitors), and alerts that fire once per incident and resolve, delivered signed to a real HTTP receiver.
+ * latency), error rates of failed requests (left out of drift, performance and latency), the report, the gauges on
+ * /metrics, bad windows as findings or errors (never a crash, never stopping the other monitors), and alerts that fire
+ * once per incident and resolve, delivered signed to a real HTTP receiver.
  */
 import assert from "node:assert/strict";
 import { describe } from "node:test";
@@ -14,6 +15,7 @@ import { verifyWebhookSignature } from "@slipway/sdk";
 import { backendSuite, unique } from "../../testing/contract.js";
 import {
   call,
+  logFailures,
   logTraffic,
   seedModel,
   startMonitorServer,
@@ -52,6 +54,7 @@ interface WindowJson {
     feature_drift?: {
       dataset_drift: boolean;
       share: number;
+      current_rows: number;
       columns: { column: string; drift: boolean | null; test?: string }[];
     };
     prediction_drift?: { columns: { column: string }[] };
@@ -59,7 +62,14 @@ interface WindowJson {
       labelled: number;
       metrics: Record<string, { value: number | null; baseline: number | null; degraded: boolean | null }>;
     };
-    latency?: { p50_ms: number; p99_ms: number };
+    latency?: { rows: number; p50_ms: number; p99_ms: number };
+    errors?: {
+      requests: number;
+      server_errors: number;
+      client_errors: number;
+      error_rate: number;
+      client_error_rate: number;
+    };
     alerts: { rule: string; active: boolean | null }[];
     reference?: { uri: string };
   };
@@ -147,6 +157,7 @@ function httpSuite(name: string, make: () => Promise<MonitorTestServer | { skip:
           /parameter 'alerts\[0\]\.when': expected one of dataset_drift/,
         ],
         [{ name: "n1", ...base, alerts: [{ name: "a", when: "metric_drop" }] }, /'alerts\[0\]\.metric'/],
+        [{ name: "n1", ...base, alerts: [{ name: "a", when: "error_rate" }] }, /'alerts\[0\]\.threshold'/],
         [{ name: "n1", ...base, reference: { source: "artifact" } }, /'reference\.uri'/],
         [{ name: "n1", ...base, reference: { uri: "s3://x/y.csv" } }, /parameter 'reference\.uri': expected runs:\//],
         [{ name: "n1", ...base, drift: { method: "magic" } }, /parameter 'drift\.method': expected one of/],
@@ -494,6 +505,178 @@ function httpSuite(name: string, make: () => Promise<MonitorTestServer | { skip:
         [unknownModel]: "error",
       });
       await scheduler.stop();
+    });
+
+    test("failed requests: error rates, drift / performance / latency on the 200 rows only, an error_rate alert", async () => {
+      const model = await seedModel(server().client, unique("errors"));
+      const name = `${model.name}-mon`;
+      // window 1: 300 labelled requests answered 200, one batched request of 4 rows, 10 × 5xx and 20 × 4xx
+      // (slow, and some labelled: if they counted, latency, labelled rows and accuracy would show it)
+      const clean = syntheticRows(300, "clean", 21);
+      await logTraffic(server().url, model, clean, { start: T, end: T + HOUR / 2, labelShare: 1 });
+      const batched = syntheticRows(4, "clean", 22);
+      const batch = await call(server().url, "POST", `${API}/inference-log`, {
+        records: batched.map((row, i) => ({
+          request_id: `batch-${model.name}`,
+          row_index: i,
+          model_name: model.name,
+          model_version: model.version,
+          timestamp_ms: T + HOUR / 2,
+          inputs: row.inputs,
+          outputs: row.output,
+          latency_ms: 7,
+        })),
+      });
+      assert.equal(batch.status, 200, batch.text);
+      const statuses = [...Array<number>(6).fill(503), ...Array<number>(4).fill(500), ...Array<number>(20).fill(400)];
+      const failed = await logFailures(server().url, model, statuses, {
+        start: T + HOUR / 2,
+        end: T + HOUR,
+        latencyMs: 5000,
+      });
+      const labels = await call(server().url, "POST", `${API}/feedback`, {
+        labels: failed.slice(0, 5).map((request_id) => ({ request_id, label: 1 })),
+      });
+      assert.equal(labels.status, 200, labels.text);
+      // window 2: still failing (8 × 502 of 308 requests); window 3: recovered (1 × 500, 50 × 429 of 351)
+      await logTraffic(server().url, model, syntheticRows(300, "clean", 23), { start: T + HOUR, end: T + 2 * HOUR });
+      await logFailures(server().url, model, Array<number>(8).fill(502), { start: T + HOUR, end: T + 2 * HOUR });
+      await logTraffic(server().url, model, syntheticRows(300, "clean", 24), {
+        start: T + 2 * HOUR,
+        end: T + 3 * HOUR,
+      });
+      await logFailures(server().url, model, [500, ...Array<number>(50).fill(429)], {
+        start: T + 2 * HOUR,
+        end: T + 3 * HOUR,
+      });
+      await create({
+        name,
+        model_name: model.name,
+        model_alias: "champion",
+        window_ms: HOUR,
+        schedule: "0 * * * *",
+        alerts: [
+          { name: "errors", when: "error_rate", threshold: 0.01 },
+          { name: "slow", when: "latency_p99_ms", threshold: 1000 },
+        ],
+      });
+
+      const w1 = await run(name, T + HOUR);
+      assert.equal(w1.status, "ok", w1.error);
+      assert.equal(w1.rows, 300 + 4 + 30, "rows: every logged row");
+      assert.equal(w1.labelled, 300, "labels of failed requests are not counted");
+      assert.deepEqual(w1.summary.errors, {
+        requests: 331,
+        server_errors: 10,
+        client_errors: 20,
+        error_rate: 10 / 331,
+        client_error_rate: 20 / 331,
+      });
+      assert.equal(w1.metrics.error_rate, 10 / 331);
+      assert.equal(w1.metrics.client_error_rate, 20 / 331);
+      // drift on the 304 successful rows: the failed requests' empty inputs are not missing values
+      assert.equal(w1.dataset_drift, false);
+      assert.equal(w1.summary.feature_drift!.current_rows, 304);
+      assert.ok(
+        !w1.summary.findings.some((f) => f.kind === "missing_values_changed" || f.kind === "no_predicted_class"),
+        JSON.stringify(w1.summary.findings),
+      );
+      // performance on the 300 labelled successful rows
+      const accuracy = clean.filter((r) => r.truth === r.output.label).length / clean.length;
+      assert.equal(w1.summary.performance!.labelled, 300);
+      assert.ok(Math.abs(w1.metrics.accuracy! - accuracy) < 1e-12, `${w1.metrics.accuracy} vs ${accuracy}`);
+      // latency of the successful rows: the failed requests took 5 s
+      assert.equal(w1.summary.latency!.rows, 304);
+      assert.ok(w1.metrics.latency_p99_ms! < 100, JSON.stringify(w1.metrics));
+      assert.deepEqual(
+        w1.summary.alerts.map((a) => [a.rule, a.active]),
+        [
+          ["errors", true],
+          ["slow", false],
+        ],
+      );
+
+      const w2 = await run(name, T + 2 * HOUR);
+      assert.deepEqual(
+        [w2.rows, w2.summary.errors?.requests, w2.metrics.error_rate, w2.metrics.client_error_rate],
+        [308, 308, 8 / 308, 0],
+      );
+      assert.equal(w2.summary.alerts[0]!.active, true);
+      const w3 = await run(name, T + 3 * HOUR);
+      assert.deepEqual(
+        [w3.summary.errors?.requests, w3.metrics.error_rate, w3.metrics.client_error_rate],
+        [351, 1 / 351, 50 / 351],
+      );
+      assert.equal(w3.summary.alerts[0]!.active, false, "4xx answers do not count in error_rate");
+
+      const incidents = (await req("GET", `/monitors/${name}/alerts`)).json.alerts as {
+        rule: string;
+        state: string;
+        started_at: number;
+        resolved_at?: number;
+        last_value: number;
+        message: string;
+      }[];
+      for (const incident of incidents) conforms(MonitorAlert, incident);
+      assert.deepEqual(
+        incidents.map((a) => [a.rule, a.state, a.started_at, a.resolved_at]),
+        [["errors", "resolved", T + HOUR, T + 3 * HOUR]],
+        "one incident: fired by window 1, kept by window 2, resolved by window 3",
+      );
+      assert.match(incidents[0]!.message, /5xx error rate \(1 of 351 requests\) is 0\.002849 \(alert when > 0\.01\)/);
+
+      // the gauges (a scrape within 500 ms of another reuses its database read) and the report
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const metrics = await fetch(`${server().url}/metrics`).then((r) => r.text());
+      const labelsOf = `monitor="${name}",model="${model.name}",version="1"`;
+      assert.match(metrics, new RegExp(`slipway_model_metric\\{${labelsOf},metric="error_rate"\\} ${1 / 351}\n`));
+      assert.match(
+        metrics,
+        new RegExp(`slipway_model_metric\\{${labelsOf},metric="client_error_rate"\\} ${50 / 351}\n`),
+      );
+      const report = await req("GET", `/monitors/${name}/windows/${w3.window_id}/report`);
+      assert.match(report.text, /Requests: 351 · 5xx 1 \(error rate 0\.00285\) · 4xx 50/);
+      assert.match(report.text, /Error rates/);
+      assert.match(report.text, /error rate \(5xx\)/);
+
+      // a window of failed requests only: ok, with the rates, and nothing else to compute
+      const down = `${model.name}-down`;
+      await create({
+        name: down,
+        model_name: model.name,
+        model_version: "1",
+        window_ms: HOUR,
+        schedule: "0 * * * *",
+        alerts: [
+          { name: "errors", when: "error_rate", threshold: 0.01 },
+          { name: "drift", when: "dataset_drift" },
+        ],
+      });
+      await logFailures(server().url, model, [503, 503, 400], { start: T + 5 * HOUR, end: T + 6 * HOUR });
+      const outage = await run(down, T + 6 * HOUR);
+      assert.equal(outage.status, "ok", outage.error);
+      assert.equal(outage.rows, 3);
+      assert.deepEqual([outage.metrics.error_rate, outage.metrics.client_error_rate], [2 / 3, 1 / 3]);
+      assert.equal(outage.summary.feature_drift, undefined);
+      assert.equal(outage.summary.latency, undefined);
+      assert.deepEqual(
+        outage.summary.findings.map((f) => f.kind),
+        ["no_successful_rows"],
+      );
+      assert.deepEqual(
+        outage.summary.alerts.map((a) => [a.rule, a.active]),
+        [
+          ["errors", true],
+          ["drift", null],
+        ],
+      );
+      // and an empty window says nothing about errors: the alert keeps its state
+      const quiet = await run(down, T + 8 * HOUR);
+      assert.equal(quiet.status, "empty");
+      assert.equal(quiet.metrics.error_rate, undefined);
+      assert.equal(quiet.summary.alerts[0]!.active, null);
+      const open = (await req("GET", `/monitors/${down}/alerts?state=firing`)).json.alerts as unknown[];
+      assert.equal(open.length, 1);
     });
 
     test("an alert fires once per incident and resolves; both transitions reach the signed webhook", async () => {

@@ -1,8 +1,8 @@
 /**
  * A window's HTML report: `driftReportHtml` of `@slipway/ml` (verdict, findings, drift table, per-feature
  * histograms reference vs current) with the monitor's own section put in front of it: the window and its versions,
- * performance against the baseline, latency, prediction drift, alerts, and the metric trend of the monitor's recent
- * windows (SVG line charts). Self-contained: inline CSS and SVG, no script, no network.
+ * performance against the baseline, latency, error rates, prediction drift, alerts, and the metric trend of the
+ * monitor's recent windows (SVG line charts). Self-contained: inline CSS and SVG, no script, no network.
  */
 import {
   driftReportHtml,
@@ -95,7 +95,7 @@ function findingList(findings: readonly MonitorFinding[]): string {
   return `<h3>Findings</h3><ul>${items}</ul>`;
 }
 
-/** Line charts of drift share and the performance metrics, and of p99 latency, over the recent windows. */
+/** Line charts of drift share and the performance metrics, of p99 latency and of the error rates, over the recent windows. */
 export function trendCharts(trend: readonly TrendPoint[], endMs: number): string {
   if (trend.length < 2) return `<p>The metric trend is drawn from the monitor's second window on.</p>`;
   const hours = (p: TrendPoint) => (p.end_ms - endMs) / 3_600_000;
@@ -114,6 +114,10 @@ export function trendCharts(trend: readonly TrendPoint[], endMs: number): string
     series("roc_auc", (p) => p.metrics.roc_auc),
   ].filter((s): s is LineSeries => s !== undefined);
   const latency = series("p99 latency (ms)", (p) => p.metrics.latency_p99_ms);
+  const errors = [
+    series("error rate (5xx)", (p) => p.metrics.error_rate),
+    series("client error rate (4xx)", (p) => p.metrics.client_error_rate),
+  ].filter((s): s is LineSeries => s !== undefined);
   const charts: string[] = [];
   const xLabel = "hours before this window's end";
   if (quality.length > 0) {
@@ -123,6 +127,20 @@ export function trendCharts(trend: readonly TrendPoint[], endMs: number): string
   }
   if (latency !== undefined) {
     charts.push(lineChartSvg([latency], { title: "p99 latency", xLabel, yLabel: "ms", width: 560, height: 320 }));
+  }
+  if (errors.length > 0) {
+    // from 0 to the highest rate (at least 1%): error rates are usually small, a [0, 1] axis would flatten them
+    const top = Math.max(0.01, ...errors.flatMap((s) => s.y));
+    charts.push(
+      lineChartSvg(errors, {
+        title: "Error rates",
+        xLabel,
+        yLabel: "share of requests",
+        yRange: [0, top],
+        width: 560,
+        height: 320,
+      }),
+    );
   }
   if (charts.length === 0) return "";
   return `<h3>Trend over the last ${trend.length} window(s)</h3><div class="trend">${charts.join("")}</div>`;
@@ -140,10 +158,14 @@ function monitorSection(input: MonitorReportInput): string {
     s.latency === undefined
       ? ""
       : `<p>Latency over ${s.latency.rows} rows: p50 ${fmt(s.latency.p50_ms)} ms, p99 ${fmt(s.latency.p99_ms)} ms</p>`;
+  const errors =
+    s.errors === undefined
+      ? ""
+      : `<p>Requests: ${s.errors.requests} · 5xx ${s.errors.server_errors} (error rate ${fmt(s.errors.error_rate)}) · 4xx ${s.errors.client_errors} (client error rate ${fmt(s.errors.client_error_rate)})</p>`;
   return `<section class="monitor">
 <h2>Monitor ${escapeXml(input.monitor)}</h2>
 <p>${escapeXml(s.model_uri)} · window ${iso(input.start_ms)} – ${iso(input.end_ms)} · versions ${escapeXml(input.versions.join(", ") || "none")} · ${input.rows} rows, ${input.labelled} labelled${s.reference === undefined ? "" : ` · reference ${escapeXml(s.reference.uri)} (${s.reference.rows} rows)`}</p>
-${status}${performanceTable(s)}${latency}${s.prediction_drift === undefined ? "" : driftTable("Prediction drift", s.prediction_drift)}${alertList(s.alerts)}${input.featureDrift === undefined ? findingList(s.findings) : findingList(s.findings.filter((f) => !isDriftFinding(f, input.featureDrift)))}${trendCharts(input.trend, input.end_ms)}
+${status}${performanceTable(s)}${latency}${errors}${s.prediction_drift === undefined ? "" : driftTable("Prediction drift", s.prediction_drift)}${alertList(s.alerts)}${input.featureDrift === undefined ? findingList(s.findings) : findingList(s.findings.filter((f) => !isDriftFinding(f, input.featureDrift)))}${trendCharts(input.trend, input.end_ms)}
 </section>`;
 }
 

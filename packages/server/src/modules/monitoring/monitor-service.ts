@@ -334,6 +334,7 @@ export class MonitorService {
               : { featureDrift: evaluation.summary.feature_drift }),
             ...(evaluation.summary.performance === undefined ? {} : { performance: evaluation.summary.performance }),
             ...(evaluation.summary.latency === undefined ? {} : { latency: evaluation.summary.latency }),
+            ...(evaluation.summary.errors === undefined ? {} : { errors: evaluation.summary.errors }),
             ...(def.metrics.max_drop === undefined ? {} : { maxDrop: def.metrics.max_drop }),
           });
     const summary: WindowSummary = {
