@@ -14,17 +14,7 @@ import { valuesList } from "../../platform/db/sql-db.js";
 import type { LogCursor, LogFilter, ValidLabel, ValidRecord } from "./inference-log-validation.js";
 
 /** A stored row, joined with its label (null when none arrived). JSON columns are still text. */
-export interface StoredRow {
-  request_id: string;
-  row_index: number;
-  model_name: string;
-  model_version: string;
-  timestamp_ms: number;
-  inputs: string;
-  outputs: string;
-  status: number;
-  latency_ms: number | null;
-  server: string | null;
+export interface StoredRow extends ValidRecord {
   label: string | null;
   label_timestamp_ms: number | null;
 }
