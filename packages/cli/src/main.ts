@@ -6,6 +6,7 @@ import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBatchPredict } from "./commands/batch-predict.js";
 import { registerData } from "./commands/data.js";
 import { registerDb } from "./commands/db.js";
+import { registerDeploy } from "./commands/deploy.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerExperiments } from "./commands/experiments.js";
 import { registerGate } from "./commands/gate.js";
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerSimulateTraffic(program);
   registerMonitorApply(registerMonitor(program));
   registerServe(program);
+  registerDeploy(program);
   registerBatchPredict(program);
   registerGate(program);
   registerPipeline(program);

@@ -24,3 +24,4 @@ export * from "./http/model-server.js";
 export * from "./llm/index.js";
 export * from "./batch/index.js";
 export * from "./gate/index.js";
+export * from "./deployments/index.js";

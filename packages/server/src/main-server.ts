@@ -11,6 +11,8 @@ import { AlertDispatcher, type AlertDispatcherOptions } from "./modules/monitori
 import { registerMonitorMetrics } from "./modules/monitoring/monitor-gauges.js";
 import { MonitorScheduler, type MonitorSchedulerOptions } from "./modules/monitoring/monitor-scheduler.js";
 import { MonitorService } from "./modules/monitoring/monitor-service.js";
+import { DeploymentController } from "./modules/deployments/deployment-controller.js";
+import { DeploymentService } from "./modules/deployments/deployment-service.js";
 import { schemaStatus, upgrade } from "./platform/db/migrate.js";
 import { openDb } from "./platform/db/open-db.js";
 import type { SqlDb } from "./platform/db/sql-db.js";
@@ -29,6 +31,9 @@ export interface RunningServer {
   monitors: MonitorService;
   /** Runs scheduled monitor evaluations (started unless `monitorScheduler` is off). */
   scheduler: MonitorScheduler;
+  deployments: DeploymentService;
+  /** Steps, promotes and rolls back canaries. */
+  deploymentController: DeploymentController;
   /** http://host:port the server listens on. */
   url: string;
   close(): Promise<void>;
@@ -68,6 +73,8 @@ export async function startServer(
   options: {
     webhooks?: WebhookDispatcherOptions;
     monitors?: { scheduler?: MonitorSchedulerOptions; alerts?: AlertDispatcherOptions; maxRows?: number };
+    /** `tickMs`: how often the canary controller looks at deployments (default 500 ms). */
+    deployments?: { tickMs?: number };
   } = {},
 ): Promise<RunningServer> {
   const db = await openStore(config.backendStoreUri, { autoUpgradeEmpty: true });
@@ -91,12 +98,14 @@ export async function startServer(
       ...(options.monitors?.maxRows === undefined ? {} : { maxRows: options.monitors.maxRows }),
       log: (message, error) => log(message, error),
     });
+    const deployments = new DeploymentService({ db, registry, log: (message, error) => log(message, error) });
     const app = await buildApp({
       tracking,
       registry,
       webhooks: new WebhookService(db),
       inferenceLog,
       monitors,
+      deployments,
       artifacts,
       metrics,
       version: slipwayVersion(),
@@ -113,6 +122,12 @@ export async function startServer(
     alerts.start();
     const scheduler = new MonitorScheduler({ monitors, log, ...options.monitors?.scheduler });
     if (config.monitorScheduler) scheduler.start();
+    const deploymentController = new DeploymentController({
+      deployments,
+      log,
+      ...(options.deployments?.tickMs === undefined ? {} : { tickMs: options.deployments.tickMs }),
+    });
+    deploymentController.start();
     const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
     let closed = false;
     return {
@@ -123,11 +138,14 @@ export async function startServer(
       inferenceLog,
       monitors,
       scheduler,
+      deployments,
+      deploymentController,
       url: `http://${hostForUrl}:${port}`,
       async close() {
         if (closed) return;
         closed = true;
         await scheduler.stop();
+        await deploymentController.stop();
         await app.close();
         await webhooks.stop();
         await alerts.stop();

@@ -10,11 +10,14 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import {
   AliasFollower,
+  DeploymentsClient,
   InferenceLogger,
   InferenceMetrics,
   ModelSet,
   ServeConfigError,
+  ServedDeployment,
   builtinPredictors,
+  fetchDeployment,
   loadServeConfig,
   loadServedModel,
   loadServedModels,
@@ -22,7 +25,7 @@ import {
   vertexSettings,
   type ServeFlags,
 } from "@slipway/inference";
-import { resolveTrackingUri } from "@slipway/sdk";
+import { TrackingClient, resolveTrackingUri } from "@slipway/sdk";
 import { clientFor, TRACKING_URI_HELP, type ClientFlags } from "../client.js";
 import { UsageError } from "../errors.js";
 import { cliVersion } from "../version.js";
@@ -55,8 +58,23 @@ export function registerServe(program: Command): void {
       "--log-buffer <n>",
       "inference log records that may wait to be sent; beyond it they are dropped (default 10000)",
     )
+    .option(
+      "--deployment <name>",
+      "follow a deployment of the tracking server (slipway deploy create): its primary, canary and shadow; no URI then",
+    )
     .option("--tracking-uri <uri>", TRACKING_URI_HELP)
-    .action(async (uris: string[], flags: ServeFlags & ClientFlags) => {
+    .action(async (uris: string[], flags: ServeFlags & ClientFlags & { deployment?: string }) => {
+      const trackingUri = flags.trackingUri ?? resolveTrackingUri();
+      // --deployment: the deployment names the primary; reports use a client with a short timeout and no retries
+      const reports = flags.deployment
+        ? new DeploymentsClient(new TrackingClient({ trackingUri, maxRetries: 0 }), { timeoutMs: 5000 })
+        : undefined;
+      let deployment;
+      if (flags.deployment !== undefined && reports) {
+        if (uris.length > 0) throw new UsageError("give either model URIs or --deployment, not both");
+        deployment = await fetchDeployment(new DeploymentsClient(clientFor(flags)), flags.deployment, trackingUri);
+        uris = [deployment.model_uri];
+      }
       let config;
       try {
         config = loadServeConfig(uris, flags);
@@ -94,6 +112,18 @@ export function registerServe(program: Command): void {
             onReport: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
           })
         : undefined;
+      const served =
+        deployment && reports
+          ? new ServedDeployment({
+              api: reports,
+              deployment,
+              models,
+              servedName: loaded[0]!.name,
+              load: (model) => loadServedModel(loading, model),
+              metrics,
+              onReport: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+            })
+          : undefined;
       let server;
       try {
         server = await startModelServer({
@@ -105,6 +135,7 @@ export function registerServe(program: Command): void {
           host: config.host,
           port: config.port,
           ...(inferenceLog ? { inferenceLog } : {}),
+          ...(served ? { router: served.router } : {}),
         });
       } catch (error) {
         await models.close();
@@ -114,13 +145,14 @@ export function registerServe(program: Command): void {
       // models served by alias follow it: a move in the registry swaps the new version in without downtime
       const follower = new AliasFollower({
         client,
-        trackingUri: flags.trackingUri ?? resolveTrackingUri(),
+        trackingUri,
         models,
         metrics,
         load: (model) => loadServedModel(loading, model),
         onReport: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
       });
       follower.start();
+      served?.start(`${hostname()}:${new URL(server.url).port}`);
       const names = loaded.map((m) => `${m.name}${m.version === undefined ? "" : ` (version ${m.version})`}`);
       process.stdout.write(
         `Slipway model server listening on ${server.url}\n` +
@@ -135,14 +167,17 @@ export function registerServe(program: Command): void {
           follower
             .describe()
             .map((line) => `  following ${line}\n`)
-            .join(""),
+            .join("") +
+          (deployment ? `  deployment: ${deployment.name} (${deployment.strategy})\n` : ""),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           process.stdout.write(`\n${signal}: finishing in-flight requests and shutting down\n`);
           follower
             .stop()
+            .then(() => served?.stop())
             .then(() => server.close())
+            .then(() => served?.close())
             // after the server: the last answered requests' records are in the buffer by then
             .then(() => inferenceLog?.close())
             .then(resolve, (error: unknown) => {

@@ -26,7 +26,7 @@ import { vertexRoutes, type VertexSettings } from "../protocols/vertex.js";
 import type { InferenceLogger, ServedPrediction } from "../serving/inference-logger.js";
 import type { InferenceMetrics } from "../serving/metrics.js";
 import type { ModelSet } from "../serving/model-set.js";
-import type { ServingContext } from "./context.js";
+import type { PredictionRouter, ServingContext } from "./context.js";
 import { InferenceError } from "../errors.js";
 import { openApiDocument } from "./openapi.js";
 import { fastifyPath, pathParams, type ProtocolRoutes } from "./route.js";
@@ -45,6 +45,8 @@ export interface ModelServerAppOptions {
   logger?: FastifyServerOptions["logger"];
   /** Samples answered predictions into the inference log (off when absent). */
   inferenceLog?: InferenceLogger;
+  /** Chooses the version that answers each request (a deployment's canary and shadow); absent: the served one. */
+  router?: PredictionRouter;
 }
 
 /** A client's `x-request-id` worth keeping: 1 to 128 printable ASCII characters. */
@@ -61,6 +63,7 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
   // the prediction each request was answered with, until its response is sent
   const served = log ? new WeakMap<FastifyRequest, ServedPrediction>() : undefined;
   const ctx: ServingContext = { models: options.models, version: options.version, bodyLimit };
+  if (options.router) ctx.router = options.router;
   if (served) {
     ctx.recordPrediction = (request, prediction) => {
       served.set(request, prediction);

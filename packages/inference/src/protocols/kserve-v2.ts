@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Schema } from "@slipway/ml";
 import { parseJson } from "@slipway/protocol";
 import { badInput, InferenceError } from "../errors.js";
-import type { ServingContext } from "../http/context.js";
+import { predictRouted, type ServingContext } from "../http/context.js";
 import { bodyText, classifyError, parseContentType } from "../http/errors.js";
 import { pathParams, type JsonSchema, type ProtocolRoutes, type RouteDoc, type ServingRoute } from "../http/route.js";
 import type { ServedModel } from "../serving/served-model.js";
@@ -142,15 +142,16 @@ async function infer(ctx: ServingContext, request: FastifyRequest, reply: Fastif
     }
     wanted = decoded.outputs;
   }
-  const { input, prediction } = await model.predictWithInput(decoded.raw, decoded.params);
-  ctx.recordPrediction?.(request, { model, input, prediction, rowForm: "record", outputNames: wanted });
+  const routed = await predictRouted(ctx, request, model, decoded.raw, decoded.params);
+  const { model: answered, input, prediction } = routed;
+  ctx.recordPrediction?.(request, { model: answered, input, prediction, rowForm: "record", outputNames: wanted });
   const outputs: KserveOutput[] = [];
   for (const [name, t] of prediction.outputs) {
     if (!wanted || wanted.includes(name)) outputs.push(kserveOutput(name, t));
   }
   const response = {
-    model_name: model.name,
-    ...(model.version === undefined ? {} : { model_version: model.version }),
+    model_name: answered.name,
+    ...(answered.version === undefined ? {} : { model_version: answered.version }),
     ...(decoded.id === undefined ? {} : { id: decoded.id }),
     outputs,
   };

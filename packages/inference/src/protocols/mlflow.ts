@@ -19,7 +19,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { parseJson, stringifyJson } from "@slipway/protocol";
 import { badInput, InferenceError } from "../errors.js";
 import { bodyText, classifyError, parseContentType } from "../http/errors.js";
-import type { ServingContext } from "../http/context.js";
+import { predictRouted, type ServingContext } from "../http/context.js";
 import type { JsonSchema, ProtocolRoutes, RouteResponseDoc } from "../http/route.js";
 import { parseCsv } from "../input/csv.js";
 import type { RawInput } from "../input/raw-input.js";
@@ -235,9 +235,9 @@ export function mlflowRoutes(ctx: ServingContext): ProtocolRoutes {
           },
         },
         handler: async (request, reply) => {
-          const model = invocationModel(ctx.models, request);
+          const requested = invocationModel(ctx.models, request);
           const { raw, params } = decodeInvocation(request.headers["content-type"], request.body);
-          const { input, prediction } = await model.predictWithInput(raw, params);
+          const { model, input, prediction } = await predictRouted(ctx, request, requested, raw, params);
           const inputKind = model.signature.inputs.kind;
           ctx.recordPrediction?.(request, { model, input, prediction, rowForm: rowForm(prediction, inputKind) });
           const predictions = mlflowPredictions(prediction, inputKind);

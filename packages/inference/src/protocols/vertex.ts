@@ -13,7 +13,7 @@
 import { isPlainObject, kindOf } from "@slipway/ml";
 import { parseJson, stringifyJson } from "@slipway/protocol";
 import { badInput, InferenceError } from "../errors.js";
-import type { ServingContext } from "../http/context.js";
+import { predictRouted, type ServingContext } from "../http/context.js";
 import { bodyText, parseContentType } from "../http/errors.js";
 import type { ProtocolRoutes } from "../http/route.js";
 import { rowForm, vertexPredictions } from "./encode-predictions.js";
@@ -112,9 +112,9 @@ export function vertexRoutes(ctx: ServingContext, settings: VertexSettings): Pro
           }
           if (!isPlainObject(body)) throw badInput(`The request must be a JSON object, got ${kindOf(body)}`);
           if (body.instances === undefined) throw badInput("The request has no 'instances'");
-          const model = ctx.models.default();
           const raw = decodeInstances(body.instances, "instances");
-          const { input, prediction } = await model.predictWithInput(raw, body.parameters);
+          const routed = await predictRouted(ctx, request, ctx.models.default(), raw, body.parameters);
+          const { model, input, prediction } = routed;
           ctx.recordPrediction?.(request, { model, input, prediction, rowForm: rowForm(prediction, "columns") });
           return reply.type("application/json").send(stringifyJson({ predictions: vertexPredictions(prediction) }));
         },

@@ -3,6 +3,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { MlflowError, parseJson } from "@slipway/protocol";
 import type { ArtifactRepository } from "../../artifacts/artifact-repository.js";
 import { registerArtifactProxyRoutes } from "../../modules/artifacts-proxy/routes.js";
+import type { DeploymentService } from "../../modules/deployments/deployment-service.js";
+import { registerDeploymentRoutes } from "../../modules/deployments/routes.js";
 import type { InferenceLogService } from "../../modules/monitoring/inference-log-service.js";
 import { registerInferenceLogRoutes } from "../../modules/monitoring/inference-log-routes.js";
 import type { MonitorService } from "../../modules/monitoring/monitor-service.js";
@@ -26,6 +28,8 @@ export interface AppDeps {
   inferenceLog?: InferenceLogService;
   /** Monitors (definitions, window results, reports, alerts); mounted when present. */
   monitors?: MonitorService;
+  /** Deployments (canary, shadow, rolling) and the statistics model servers report; mounted when present. */
+  deployments?: DeploymentService;
   artifacts: ArtifactRepository;
   metrics: HttpMetrics;
   version: string;
@@ -95,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks);
   if (deps.inferenceLog) registerInferenceLogRoutes(app, deps.inferenceLog);
   if (deps.monitors) registerMonitorRoutes(app, deps.monitors);
+  if (deps.deployments) registerDeploymentRoutes(app, deps.deployments);
   await registerArtifactProxyRoutes(app, deps.artifacts);
   return app;
 }
