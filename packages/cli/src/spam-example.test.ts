@@ -66,6 +66,7 @@ test("trains past the quality bar, logs everything, registers and promotes; a wo
     "input_example.json",
     "pipeline.json",
     "profile.json",
+    "reference_data.jsonl",
     "serving_input_example.json",
   ]);
   const mlmodel = parseMLmodel(await readFile(join(pkg.dir, "MLmodel"), "utf8"));
