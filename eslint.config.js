@@ -17,6 +17,7 @@ export default tseslint.config(
             "scripts/*.mjs",
             "bench/*.mjs",
             "packages/cli/bin/*.js",
+            "packages/ui/*.mjs",
             "examples/*/*.mjs",
           ],
           // the plain JavaScript files above (scripts, benches, examples) outnumber the default of 8

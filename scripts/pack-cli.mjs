@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run pack:cli — builds a self-contained `slipway` tarball that `npm install -g` can install:
-// the workspace packages it uses (protocol, sdk, server) are bundled inside it, and their registry
-// dependencies become the tarball's own dependencies. Output: ./pack/slipway-<version>.tgz
+// the workspace packages it uses (protocol, sdk, server, and the web UI's built files) are bundled inside
+// it, and their registry dependencies become the tarball's own dependencies. Output: ./pack/slipway-<version>.tgz
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -14,6 +14,7 @@ const WORKSPACE = {
   "@slipway/ml": "ml",
   "@slipway/sdk": "sdk",
   "@slipway/server": "server",
+  "@slipway/ui": "ui",
 };
 
 rmSync(join(root, "pack"), { recursive: true, force: true });

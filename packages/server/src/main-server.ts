@@ -110,6 +110,7 @@ export async function startServer(
       metrics,
       version: slipwayVersion(),
       logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+      ...(config.uiDir === undefined ? {} : { uiDir: config.uiDir }),
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

@@ -20,6 +20,7 @@ export function registerServer(program: Command): void {
       "endpoint of an S3-compatible store (env SLIPWAY_S3_ENDPOINT_URL, MLFLOW_S3_ENDPOINT_URL or AWS_ENDPOINT_URL)",
     )
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env SLIPWAY_LOG_LEVEL; default warn)")
+    .option("--ui-dir <dir>", "serve this web UI bundle at / instead of the installed one (env SLIPWAY_UI_DIR)")
     .option(
       "--no-monitor-scheduler",
       "do not run monitors on their schedules in this process (env SLIPWAY_MONITOR_SCHEDULER=false)",

@@ -18,6 +18,8 @@ export interface ServerConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Run monitors on their schedules in this process (default true; off for replicas that only serve the API). */
   monitorScheduler: boolean;
+  /** The web UI bundle to serve at `/` instead of the installed `@slipway/ui` (`--ui-dir`, SLIPWAY_UI_DIR). */
+  uiDir?: string;
 }
 
 /** A bad setting: the message names it and what was wrong. */
@@ -34,6 +36,7 @@ export interface ServerFlags {
   logLevel?: string;
   /** false: `--no-monitor-scheduler`. */
   monitorScheduler?: boolean;
+  uiDir?: string;
 }
 
 export const DEFAULT_DATA_DIR = "slipway-data";
@@ -95,5 +98,17 @@ export function loadServerConfig(
   }
   const monitorScheduler = flags.monitorScheduler ?? !(schedulerText === "false" || schedulerText === "0");
 
-  return { host, port: Number(portText), backendStoreUri, artifactsDestination, s3, logLevel, monitorScheduler };
+  const uiDir = flags.uiDir ?? (env.SLIPWAY_UI_DIR?.trim() || undefined);
+  if (uiDir !== undefined && uiDir.trim() === "") throw new ConfigError("--ui-dir: must not be empty");
+
+  return {
+    host,
+    port: Number(portText),
+    backendStoreUri,
+    artifactsDestination,
+    s3,
+    logLevel,
+    monitorScheduler,
+    ...(uiDir === undefined ? {} : { uiDir: resolve(cwd, uiDir) }),
+  };
 }

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import fc from "fast-check";
-import { comparePoints, decodePoints, encodePoints, renderPoints, sortUnique, type Point } from "./metric-chunks.js";
+import {
+  comparePoints,
+  decodePacked,
+  decodePoints,
+  encodePoints,
+  renderPoints,
+  sampleInStepOrder,
+  sortUnique,
+  type Point,
+} from "./metric-chunks.js";
 import { parseJson } from "@slipway/protocol";
 
 it("orders points by timestamp, step, then value with NaN last, and drops exact duplicates", () => {
@@ -61,4 +70,38 @@ it("renders MLflow Metric JSON, with the NaN token where needed", () => {
   const parsed = parseJson(text) as { key: string; value: number; timestamp: number; step: number }[];
   assert.deepEqual(parsed[0], { key: "loss", value: 0.25, timestamp: 5, step: 1 });
   assert.ok(Number.isNaN(parsed[1]!.value));
+});
+
+it("samples packed chunks like the object path, or says they are out of step order", () => {
+  const point = fc.record({
+    timestamp: fc.integer({ min: 0, max: 50 }),
+    step: fc.integer({ min: 0, max: 40 }),
+    value: fc.oneof(fc.double({ noNaN: true, min: -5, max: 5 }), fc.constant(NaN)),
+  });
+  const byStep = (a: Point, b: Point) => a.step - b.step || comparePoints(a, b);
+  fc.assert(
+    fc.property(
+      fc.array(point, { maxLength: 60 }),
+      fc.boolean(),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 0, max: 40 }),
+      (points, ordered, max, lo) => {
+        const plain = points.map((p) => ({ timestamp: p.timestamp, step: p.step, value: p.value }));
+        const input = ordered ? plain.sort(byStep) : plain;
+        const chunks = [input.slice(0, 20), input.slice(20)].map(encodePoints);
+        const pick = (steps: number[]) => steps.filter((_, i) => i % Math.ceil(steps.length / max) === 0);
+        const got = sampleInStepOrder(decodePacked(chunks), { lo, hi: Infinity }, pick);
+        const inRange = input.filter((p) => p.step >= lo);
+        const inOrder = inRange.every((p, i) => i === 0 || byStep(inRange[i - 1]!, p) <= 0);
+        if (!inOrder) return got === undefined;
+        const steps = [...new Set(inRange.map((p) => p.step))];
+        const wanted = new Set(pick(steps));
+        assert.deepEqual(
+          got,
+          inRange.filter((p) => wanted.has(p.step)),
+        );
+        return true;
+      },
+    ),
+  );
 });

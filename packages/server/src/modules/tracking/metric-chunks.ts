@@ -66,6 +66,50 @@ export function decodePoints(blob: Uint8Array, into: Point[] = []): Point[] {
   return into;
 }
 
+/** The points of several chunks, in order, as one aligned array of (timestamp, step, value) triples. */
+export function decodePacked(blobs: readonly Uint8Array[]): Float64Array {
+  const data = new Float64Array(blobs.reduce((n, b) => n + b.byteLength, 0) / 8);
+  const bytes = new Uint8Array(data.buffer);
+  let offset = 0;
+  for (const blob of blobs) {
+    bytes.set(blob, offset);
+    offset += blob.byteLength;
+  }
+  return data;
+}
+
+/**
+ * get-history-bulk-interval's sampling without a Point object per point: the points with `lo <= step <= hi`, kept
+ * where `pick` (given their distinct steps in order) keeps their step. Answers undefined when those points are not
+ * already in (step, then comparePoints) order, for the caller to sort them; a history logged step by step is.
+ */
+export function sampleInStepOrder(
+  data: Float64Array,
+  range: { lo: number; hi: number },
+  pick: (steps: number[]) => readonly number[],
+): Point[] | undefined {
+  const steps: number[] = [];
+  let prev = -1;
+  for (let i = 0; i < data.length; i += WIDTH) {
+    const step = data[i + 1]!;
+    if (!(step >= range.lo && step <= range.hi)) continue;
+    if (prev >= 0) {
+      const order = data[prev + 1]! - step || data[prev]! - data[i]! || compareValues(data[prev + 2]!, data[i + 2]!);
+      if (order > 0) return undefined;
+    }
+    if (steps.length === 0 || steps[steps.length - 1] !== step) steps.push(step);
+    prev = i;
+  }
+  const wanted = new Set(pick(steps));
+  const out: Point[] = [];
+  for (let i = 0; i < data.length; i += WIDTH) {
+    const step = data[i + 1]!;
+    if (step >= range.lo && step <= range.hi && wanted.has(step))
+      out.push({ timestamp: data[i]!, step, value: data[i + 2]! });
+  }
+  return out;
+}
+
 /** The points as comma-separated MLflow `Metric` JSON objects (no surrounding brackets), as MLflow's SQL store returns them: without run_id. */
 export function renderPoints(key: string, points: readonly Point[]): string {
   const objects = new Array<{ key: string; value: number; timestamp: number; step: number }>(points.length);

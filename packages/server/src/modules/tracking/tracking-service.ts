@@ -32,6 +32,8 @@ import {
 import { compileExperimentSearch, compileRunSearch } from "./search-sql.js";
 import {
   comparePoints,
+  decodePacked,
+  sampleInStepOrder,
   decodePoints,
   encodePoints,
   renderPoints,
@@ -717,9 +719,29 @@ export class TrackingService implements TrackingApi {
       await getRunRow(this.db, runId);
       const series = await this.series(this.db, runId, req.metric_key);
       if (!series) continue;
+      if (series.sorted) {
+        // the common case, a history logged in order: sampled straight from the packed chunks
+        const rows = await this.db.all<{ points: Uint8Array }>(
+          `SELECT points FROM metric_chunks WHERE series_id = ? ORDER BY seq`,
+          [series.series_id],
+        );
+        const sampled = sampleInStepOrder(decodePacked(rows.map((r) => r.points)), { lo, hi }, (steps) =>
+          sampleSteps(steps, maxResults),
+        );
+        if (sampled) {
+          for (const p of sampled)
+            out.push({ key: req.metric_key, value: p.value, timestamp: p.timestamp, step: p.step, run_id: runId });
+          continue;
+        }
+      }
       const points = (await this.allPoints(this.db, series)).filter((p) => p.step >= lo && p.step <= hi);
-      points.sort((a, b) => a.step - b.step || comparePoints(a, b));
-      const steps = [...new Set(points.map((p) => p.step))];
+      const byStep = (a: Point, b: Point) => a.step - b.step || comparePoints(a, b);
+      // a history logged step by step is already in this order: check in one pass before sorting (1M points)
+      let ordered = true;
+      for (let i = 1; i < points.length && ordered; i++) ordered = byStep(points[i - 1]!, points[i]!) <= 0;
+      if (!ordered) points.sort(byStep);
+      const steps: number[] = [];
+      for (const p of points) if (steps.length === 0 || steps[steps.length - 1] !== p.step) steps.push(p.step);
       const wanted = new Set(sampleSteps(steps, maxResults));
       for (const p of points) {
         if (wanted.has(p.step))

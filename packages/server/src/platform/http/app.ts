@@ -17,6 +17,7 @@ import { registerTrackingRoutes } from "../../modules/tracking/routes.js";
 import type { TrackingService } from "../../modules/tracking/tracking-service.js";
 import { sendError } from "./errors.js";
 import type { HttpMetrics } from "./metrics.js";
+import { registerUiStatic } from "./ui-static.js";
 
 export interface AppDeps {
   tracking: TrackingService;
@@ -36,6 +37,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions["logger"];
   /** Largest JSON request body accepted, in bytes. */
   bodyLimit?: number;
+  /** The web UI bundle served at `/` (default: the installed `@slipway/ui`). */
+  uiDir?: string;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -101,5 +104,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.monitors) registerMonitorRoutes(app, deps.monitors);
   if (deps.deployments) registerDeploymentRoutes(app, deps.deployments);
   await registerArtifactProxyRoutes(app, deps.artifacts);
+  registerUiStatic(app, { dir: deps.uiDir });
   return app;
 }
