@@ -3,18 +3,16 @@
 // started here in child processes (one process group), with the load generated from this process.
 // Prints a table with MLflow 3.6's figures measured on this machine kind (SQLite, one worker) beside ours.
 // BENCH_QUICK=1 shortens every workload (for a smoke run; the figures are then not comparable).
-import { spawn } from "node:child_process";
 import http from "node:http";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawnServer } from "./server-process.mjs";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
 import { openDb, upgrade } from "../packages/server/dist/index.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
-const CLI = fileURLToPath(new URL("../packages/cli/bin/slipway.js", import.meta.url));
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,31 +24,7 @@ function pct(xs, p) {
 }
 
 async function startServer(dir) {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "server",
-      "--port",
-      "0",
-      "--backend-store-uri",
-      `sqlite:///${join(dir, "slipway.db")}`,
-      "--artifacts-destination",
-      join(dir, "artifacts"),
-      "--log-level",
-      "silent",
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const url = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (c) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  const { child, url } = await spawnServer(dir);
   let peakRss = 0;
   const sample = async () => {
     try {

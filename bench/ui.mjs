@@ -9,12 +9,11 @@
 //  - time to the first drawn 1,000,000-point metric chart (the server samples it to 2,500 points).
 // Targets (issue #9): ≤ 1 s for each first render. BENCH_RUNS / BENCH_POINTS shrink the data for a smoke run.
 /* global document, requestAnimationFrame */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawnServer } from "./server-process.mjs";
 import { openArtifactRepository, openDb, TrackingService, upgrade } from "../packages/server/dist/index.js";
 import { launchChromium, CHROMIUM } from "../packages/ui/dist/testing/browser.js";
 import { seedLongMetric } from "../packages/ui/dist/testing/seed.js";
@@ -22,7 +21,6 @@ import { seedLongMetric } from "../packages/ui/dist/testing/seed.js";
 const RUNS = Number(process.env.BENCH_RUNS ?? 100_000);
 const POINTS = Number(process.env.BENCH_POINTS ?? 1_000_000);
 const REPEAT = 5;
-const CLI = fileURLToPath(new URL("../packages/cli/bin/slipway.js", import.meta.url));
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,32 +75,7 @@ async function seedRuns(dir, count) {
 }
 
 async function startServer(dir) {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "server",
-      "--port",
-      "0",
-      "--backend-store-uri",
-      `sqlite:///${join(dir, "slipway.db")}`,
-      "--artifacts-destination",
-      join(dir, "artifacts"),
-      "--log-level",
-      "silent",
-      "--no-monitor-scheduler",
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const url = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (c) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  const { child, url } = await spawnServer(dir, ["--no-monitor-scheduler"]);
   return {
     url,
     async stop() {
