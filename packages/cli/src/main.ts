@@ -12,6 +12,7 @@ import { registerExperiments } from "./commands/experiments.js";
 import { registerGate } from "./commands/gate.js";
 import { registerGc } from "./commands/gc.js";
 import { registerLlm } from "./commands/llm.js";
+import { registerLoadTest } from "./commands/loadtest.js";
 import { registerModels } from "./commands/models.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerMonitorApply } from "./commands/monitor-apply.js";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerPipeline(program);
   registerWorker(program);
   registerLlm(program);
+  registerLoadTest(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

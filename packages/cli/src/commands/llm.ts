@@ -5,12 +5,15 @@
  *   (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/models`, `/health`) on the
  *   embedded llama.cpp engine; concurrent requests share one context (`--parallel` sequences) behind a
  *   bounded queue (beyond it: 503 with Retry-After). SIGTERM / SIGINT: stop accepting, let in-flight
- *   requests finish (up to 30 s), exit 0.
+ *   requests finish (up to 30 s), exit 0. Model names can also be served by OpenAI-compatible upstream
+ *   servers (`--upstream NAME=URL[@weight=N][@model=M][@key-env=VAR]`, `--fallback NAME=OTHER`, or a
+ *   routing file `--routing routing.yaml`): weighted balancing, health checks, retries, fallback.
  * - `slipway llm make-test-model --out FILE [--shape tiny|qwen2-0.5b] [--seed N]`: a random-weight GGUF
  *   model around the real tokenizer bundled with node-llama-cpp, for tests and benchmarks (no download).
  */
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { parse as parseYaml, YAMLParseError } from "yaml";
 import {
   LlmServeConfigError,
   TEST_MODEL_SHAPES,
@@ -20,6 +23,7 @@ import {
   openLlama,
   serveLlm,
   type LlmServeFlags,
+  type RoutingFile,
 } from "@slipway/inference";
 import { UsageError } from "../errors.js";
 
@@ -35,6 +39,23 @@ interface MakeTestModelFlags {
 
 interface ServeLlmFlags extends LlmServeFlags {
   logLevel?: string;
+  routing?: string;
+}
+
+/** The routing file as plain data (YAML, or JSON, which is YAML too). */
+async function readRoutingFile(path: string): Promise<RoutingFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new UsageError(`--routing: cannot read '${path}'`);
+  }
+  try {
+    return { source: path, document: parseYaml(text) as unknown };
+  } catch (error) {
+    if (error instanceof YAMLParseError) throw new UsageError(`${path}: ${error.message.split("\n")[0]}`);
+    throw error;
+  }
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -60,11 +81,29 @@ export function registerLlm(program: Command): void {
     )
     .option("--body-limit <bytes>", "largest request body; beyond it: 413 (default 16 MiB)")
     .option("--gpu <mode>", "auto (a GPU when a prebuilt binary works here) or false (CPU only)", "auto")
+    .option(
+      "--upstream <name=url>",
+      "serve NAME from an OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp, Slipway) at its /v1 URL; " +
+        "repeat a NAME to balance over several; options: @weight=N @model=UPSTREAM_NAME @key-env=VAR",
+      collect,
+    )
+    .option(
+      "--fallback <name=other>",
+      "when NAME fails (unreachable, 5xx, 429, timeout), try OTHER[,…] (repeatable)",
+      collect,
+    )
+    .option("--upstream-timeout <duration>", "per attempt: until the first token, or the whole answer (default 60s)")
+    .option("--upstream-key-env <var>", "environment variable holding the upstreams' API key (sent as a Bearer token)")
+    .option(
+      "--routing <file>",
+      "a routing file (YAML): per model, targets with weights, timeouts, retries, health checks, fallbacks",
+    )
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default warn)", "warn")
     .action(async (flags: ServeLlmFlags) => {
       let config;
+      const routing = flags.routing === undefined ? undefined : await readRoutingFile(flags.routing);
       try {
-        config = loadLlmServeConfig(flags);
+        config = loadLlmServeConfig(flags, process.env, routing);
       } catch (error) {
         if (error instanceof LlmServeConfigError) throw new UsageError(error.message);
         throw error;
@@ -79,18 +118,22 @@ export function registerLlm(program: Command): void {
           throw new UsageError(`--model ${model.name}: no such file '${model.path}'`);
         }
       }
-      const llama = await openLlama({ gpu: config.gpu });
+      const llama = config.models.length > 0 ? await openLlama({ gpu: config.gpu }) : undefined;
       const serving = await serveLlm({
         config,
-        llama,
+        ...(llama === undefined ? {} : { llama }),
         logger: level === "silent" ? false : { level },
         onProgress: (line) => process.stdout.write(`${line}\n`),
       });
+      const upstreamNames = serving.upstreams.map((u) => u.name);
       process.stdout.write(
         `Slipway LLM server listening on ${serving.server.url}\n` +
-          `  models:  ${config.models.map((m) => m.name).join(", ")} (llama.cpp, ${llama.gpu === false ? "CPU" : llama.gpu})\n` +
+          (llama === undefined
+            ? ""
+            : `  models:  ${config.models.map((m) => m.name).join(", ")} (llama.cpp, ${llama.gpu === false ? "CPU" : llama.gpu})\n`) +
+          (upstreamNames.length === 0 ? "" : `  routed:  ${upstreamNames.join(", ")} (upstream)\n`) +
           `  OpenAI:  ${serving.server.url}/v1  (chat/completions, completions, embeddings, models)\n` +
-          `  health:  /health\n`,
+          `  health:  /health   metrics: /metrics\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
@@ -103,7 +146,7 @@ export function registerLlm(program: Command): void {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
-      await llama.dispose();
+      await llama?.dispose();
     });
 
   llm

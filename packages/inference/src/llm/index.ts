@@ -37,7 +37,34 @@ export {
   type LlmServeConfig,
   type LlmServeFlags,
   type LlmModelSource,
+  type RoutingFile,
 } from "./llm-serve-config.js";
+export {
+  buildRoutingConfig,
+  parseUpstreamFlag,
+  parseDurationMs,
+  RoutingConfigError,
+  FAILURE_KINDS,
+  DEFAULT_RETRIES,
+  DEFAULT_HEALTH,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  type RoutingConfig,
+  type RoutingFlags,
+  type ModelRouteConfig,
+  type UpstreamTargetConfig,
+  type RetryPolicy,
+  type HealthPolicy,
+  type UpstreamFailureKind,
+} from "./upstream/routing-config.js";
+export {
+  UpstreamProvider,
+  type UpstreamProviderOptions,
+  type RouteRecord,
+  type RouteLog,
+} from "./upstream/upstream-provider.js";
+export { FallbackProvider, type FallbackProviderOptions, type FallbackStep } from "./upstream/fallback-provider.js";
+export { UpstreamMetrics } from "./upstream/upstream-metrics.js";
+export { UpstreamRouteError } from "./upstream/upstream-errors.js";
 export { openLlama, serveLlm, type LlmServing, type OpenLlamaOptions, type ServeLlmOptions } from "./serve-llm.js";
 export {
   makeTestModel,
@@ -52,3 +79,25 @@ export { writeGguf, type GgufTensorSource, type WriteGgufOptions, type WrittenGg
 export { readGgufHeader, GgufFormatError, type GgufHeader } from "./gguf/gguf-reader.js";
 export { GgmlType, GgufValueType, gguf, type GgufValue, type GgufTensorInfo } from "./gguf/gguf-format.js";
 export { readBundledVocabulary, readBundledVocabularyFile } from "./gguf/bundled-vocabulary.js";
+export {
+  runLoadTest,
+  DEFAULT_LOAD_REQUESTS,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_PROMPT_TOKENS,
+  type LoadTestOptions,
+  type LoadProgress,
+} from "./loadtest/run-load-test.js";
+export {
+  formatLoadTestReport,
+  type LoadTestSummary,
+  type Distribution,
+  type RequestSample,
+} from "./loadtest/load-report.js";
+export {
+  parseAssertions,
+  checkAssertions,
+  LoadTestUsageError,
+  ASSERTABLE_METRICS,
+  type Assertion,
+  type AssertionResult,
+} from "./loadtest/assertions.js";

@@ -16,6 +16,7 @@ describe("loadLlmServeConfig", () => {
       queueCapacity: 64,
       bodyLimit: undefined,
       gpu: "auto",
+      routing: { routes: [] },
     });
   });
 
@@ -32,8 +33,26 @@ describe("loadLlmServeConfig", () => {
     assert.equal(config.queueCapacity, 128);
   });
 
+  it("serves upstreams alone, with routes from flags", () => {
+    const config = loadLlmServeConfig({ upstream: ["big=http://vllm:8000/v1/"], upstreamTimeout: "2s" }, {});
+    assert.deepEqual(config.models, []);
+    assert.equal(config.routing.routes.length, 1);
+    assert.deepEqual(config.routing.routes[0]!.targets, [
+      { url: "http://vllm:8000/v1", weight: 1, model: undefined, apiKey: undefined },
+    ]);
+    assert.equal(config.routing.routes[0]!.timeoutMs, 2000);
+  });
+
   it("fails fast, naming the setting", () => {
-    assert.throws(() => loadLlmServeConfig({}, {}), /at least one --model/);
+    assert.throws(() => loadLlmServeConfig({}, {}), /at least one --model NAME=\.\/model\.gguf or --upstream/);
+    assert.throws(
+      () => loadLlmServeConfig({ upstream: ["a=ftp://x"] }, {}),
+      /--upstream a=ftp:\/\/x: 'ftp:\/\/x' is not an http\(s\) URL/,
+    );
+    assert.throws(
+      () => loadLlmServeConfig({ model: ["a=x"], upstream: ["a=http://h/v1"] }, {}),
+      /'a' is served by --model already/,
+    );
     assert.throws(() => loadLlmServeConfig({ model: ["a=x.gguf", "a=y.gguf"] }, {}), /'a' is given twice/);
     assert.throws(() => loadLlmServeConfig({ model: ["a=x"], parallel: "0" }, {}), /--parallel: '0'/);
     assert.throws(() => loadLlmServeConfig({ model: ["a=x"], port: "http" }, {}), /--port/);

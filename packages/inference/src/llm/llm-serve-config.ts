@@ -5,12 +5,22 @@
  * `--model NAME=PATH` (repeatable) serves the GGUF file at PATH as NAME; a bare PATH is served under the
  * file's name without `.gguf`. `--context-size` is per sequence: what one request (prompt and
  * completion) may use; `--parallel` sequences share one llama.cpp context.
+ *
+ * Upstreams (`--upstream NAME=URL[@weight=N][@model=M][@key-env=VAR]`, `--fallback NAME=OTHER[,…]`,
+ * `--upstream-timeout`, `--upstream-key-env`, and a routing file that the caller has parsed) become the
+ * validated routing tree of `upstream/routing-config.ts`.
  */
 import { basename } from "node:path";
 import { integerSetting } from "../config-values.js";
 import { MAX_CHOICES } from "./openai/sampling-params.js";
+import {
+  buildRoutingConfig,
+  RoutingConfigError,
+  type RoutingConfig,
+  type RoutingFlags,
+} from "./upstream/routing-config.js";
 
-export interface LlmServeFlags {
+export interface LlmServeFlags extends RoutingFlags {
   model?: string[];
   port?: string;
   host?: string;
@@ -42,6 +52,14 @@ export interface LlmServeConfig {
   bodyLimit: number | undefined;
   /** `auto` uses a GPU when a prebuilt binary for one works here; `false`: CPU only. */
   gpu: "auto" | false;
+  /** Upstream targets, retries, health checks and fallbacks per model name. */
+  routing: RoutingConfig;
+}
+
+/** A routing file (`--routing routing.yaml`) as plain data, parsed by the caller, and its name for messages. */
+export interface RoutingFile {
+  source: string;
+  document: unknown;
 }
 
 export class LlmServeConfigError extends Error {
@@ -77,13 +95,28 @@ export function parseModelSource(text: string): LlmModelSource {
 export function loadLlmServeConfig(
   flags: LlmServeFlags,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  routingFile?: RoutingFile,
 ): LlmServeConfig {
   const models = (flags.model ?? []).map(parseModelSource);
-  if (models.length === 0) throw new LlmServeConfigError("give at least one --model NAME=./model.gguf");
   const names = new Set<string>();
   for (const { name } of models) {
     if (names.has(name)) throw new LlmServeConfigError(`--model: the name '${name}' is given twice`);
     names.add(name);
+  }
+  let routing: RoutingConfig;
+  try {
+    routing = buildRoutingConfig({
+      flags,
+      ...(routingFile === undefined ? {} : { file: routingFile }),
+      embedded: models.map((m) => m.name),
+      env,
+    });
+  } catch (error) {
+    if (error instanceof RoutingConfigError) throw new LlmServeConfigError(error.message);
+    throw error;
+  }
+  if (models.length === 0 && !routing.routes.some((r) => r.targets.length > 0)) {
+    throw new LlmServeConfigError("give at least one --model NAME=./model.gguf or --upstream NAME=URL");
   }
   const gpu = flags.gpu ?? "auto";
   if (gpu !== "auto" && gpu !== "false" && gpu !== "cpu") {
@@ -106,5 +139,6 @@ export function loadLlmServeConfig(
       Math.max(DEFAULT_LLM_QUEUE_CAPACITY, parallel * MAX_CHOICES),
     bodyLimit: integer("--body-limit", flags.bodyLimit, 1024, 1 << 30),
     gpu: gpu === "auto" ? "auto" : false,
+    routing,
   };
 }

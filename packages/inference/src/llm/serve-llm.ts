@@ -1,15 +1,21 @@
 /**
  * Wiring for `slipway llm serve` (and tests that want the same server in-process): load llama.cpp
- * once, open one provider per model, route names to them, listen. Nothing here is global: the caller
- * owns what it gets back and closes it.
+ * once, open one provider per embedded model and one per upstream model name, wrap the names that have
+ * fallbacks, route names to them, listen. Nothing here is global: the caller owns what it gets back
+ * and closes it.
  */
 import type { FastifyServerOptions } from "fastify";
 import type { Llama, LlamaLogLevel } from "node-llama-cpp";
+import { Registry } from "prom-client";
+import type { LlmProvider } from "./engine/llm-provider.js";
 import { loadNodeLlamaCpp } from "./llama/node-llama-cpp.js";
 import type { LlmServeConfig } from "./llm-serve-config.js";
 import { LlamaCppProvider } from "./llama/llama-provider.js";
 import { ModelRouter } from "./server/model-router.js";
 import { startLlmServer, type RunningLlmServer } from "./server/llm-server.js";
+import { FallbackProvider } from "./upstream/fallback-provider.js";
+import { UpstreamMetrics } from "./upstream/upstream-metrics.js";
+import { UpstreamProvider, type RouteLog } from "./upstream/upstream-provider.js";
 
 export interface OpenLlamaOptions {
   gpu: "auto" | false;
@@ -31,7 +37,8 @@ export async function openLlama(options: OpenLlamaOptions): Promise<Llama> {
 
 export interface ServeLlmOptions {
   config: LlmServeConfig;
-  llama: Llama;
+  /** Needed when the config has embedded models (`--model`). */
+  llama?: Llama;
   /** Progress lines (`loading qwen from ./model.gguf`). */
   onProgress?: (line: string) => void;
   /** The HTTP server's logger (default: none). */
@@ -42,14 +49,26 @@ export interface LlmServing {
   server: RunningLlmServer;
   router: ModelRouter;
   providers: LlamaCppProvider[];
+  /** One per model name served by upstream targets. */
+  upstreams: UpstreamProvider[];
+  /** What `/metrics` shows. */
+  metrics: Registry;
 }
 
 export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
   const { config, llama } = options;
   const router = new ModelRouter();
   const providers: LlamaCppProvider[] = [];
+  const upstreams: UpstreamProvider[] = [];
+  const metrics = new Registry();
+  const upstreamMetrics = new UpstreamMetrics(metrics);
+  // routing decisions go to the server's log once it exists
+  let log: RouteLog = () => {};
+  const routeLog: RouteLog = (level, message, record) => log(level, message, record);
   try {
+    const own = new Map<string, LlmProvider>();
     for (const source of config.models) {
+      if (!llama) throw new Error("serveLlm: embedded models need a llama (openLlama)");
       options.onProgress?.(`loading ${source.name} from ${source.path}`);
       const started = performance.now();
       const provider = await LlamaCppProvider.open({
@@ -63,23 +82,54 @@ export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
         ...(config.batchSize === undefined ? {} : { batchSize: config.batchSize }),
       });
       providers.push(provider);
-      router.add(provider);
+      own.set(source.name, provider);
       options.onProgress?.(
         `loaded ${source.name} in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
           `(context ${provider.contextSize} tokens × ${config.parallel} sequences)`,
+      );
+    }
+    for (const route of config.routing.routes) {
+      if (route.targets.length === 0) continue;
+      const upstream = new UpstreamProvider({ route, metrics: upstreamMetrics, log: routeLog });
+      upstreams.push(upstream);
+      own.set(route.name, upstream);
+      options.onProgress?.(
+        `routing ${route.name} to ${route.targets.map((t) => (t.weight === 1 ? t.url : `${t.url} (weight ${t.weight})`)).join(", ")}` +
+          (route.fallback.length > 0 ? `; fallback ${route.fallback.join(", ")}` : ""),
+      );
+    }
+    for (const [name, provider] of own) {
+      const route = config.routing.routes.find((r) => r.name === name);
+      if (!route || route.fallback.length === 0) {
+        router.add(provider);
+        continue;
+      }
+      if (route.targets.length === 0) options.onProgress?.(`${name} falls back to ${route.fallback.join(", ")}`);
+      router.add(
+        new FallbackProvider({
+          name,
+          primary: provider,
+          fallbacks: route.fallback.map((f) => ({ name: f, provider: own.get(f)! })),
+          on: route.fallbackOn,
+          metrics: upstreamMetrics,
+          log: routeLog,
+        }),
       );
     }
     const server = await startLlmServer({
       router,
       host: config.host,
       port: config.port,
+      metrics,
       ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    return { server, router, providers };
+    log = (level, message, record) => server.app.log[level](record, message);
+    for (const upstream of upstreams) upstream.open();
+    return { server, router, providers, upstreams, metrics };
   } catch (error) {
     await router.close();
-    await Promise.allSettled(providers.map((p) => p.close()));
+    await Promise.allSettled([...providers, ...upstreams].map((p) => p.close()));
     throw error;
   }
 }

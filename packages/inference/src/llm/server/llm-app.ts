@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { Registry } from "prom-client";
 import { LlmError, toLlmError } from "../errors.js";
 import { llmRoutes } from "./llm-routes.js";
 import type { ModelRouter } from "./model-router.js";
@@ -17,6 +18,8 @@ export interface LlmAppOptions {
   router: ModelRouter;
   bodyLimit?: number;
   logger?: FastifyServerOptions["logger"];
+  /** Served at `/metrics` (Prometheus text format) when given. */
+  metrics?: Registry;
 }
 
 interface FastifyClientError {
@@ -62,7 +65,7 @@ export async function buildLlmApp(options: LlmAppOptions): Promise<FastifyInstan
     await reply.status(404).type("application/json").send(JSON.stringify(error.toJSON()));
   });
 
-  for (const route of llmRoutes(options.router)) {
+  for (const route of llmRoutes(options.router, options.metrics)) {
     app.route({ method: route.method, url: route.path, handler: route.handler });
   }
   return app;

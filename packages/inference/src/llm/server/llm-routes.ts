@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Registry } from "prom-client";
 import { invalidRequest } from "../errors.js";
 import { parseChatRequest } from "../openai/chat-request.js";
 import { parseCompletionRequest } from "../openai/completion-request.js";
@@ -24,8 +25,9 @@ export interface LlmRoute {
 
 export const IGNORED_PARAMS_HEADER = "x-slipway-ignored-params";
 
-export function llmRoutes(router: ModelRouter): LlmRoute[] {
+export function llmRoutes(router: ModelRouter, metrics?: Registry): LlmRoute[] {
   return [
+    ...(metrics === undefined ? [] : [metricsRoute(metrics)]),
     {
       method: "GET",
       path: "/v1/models",
@@ -106,6 +108,17 @@ export function llmRoutes(router: ModelRouter): LlmRoute[] {
       },
     },
   ];
+}
+
+/** Prometheus text format. */
+function metricsRoute(metrics: Registry): LlmRoute {
+  return {
+    method: "GET",
+    path: "/metrics",
+    handler: async (_request, reply) => {
+      await reply.type(metrics.contentType).send(await metrics.metrics());
+    },
+  };
 }
 
 function wireModel(card: { id: string; created: number; ownedBy: string }): WireModel {

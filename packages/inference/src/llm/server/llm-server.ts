@@ -4,6 +4,7 @@
  * what still runs (streams end with an error event), and free the engines.
  */
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import type { Registry } from "prom-client";
 import { buildLlmApp } from "./llm-app.js";
 import type { ModelRouter } from "./model-router.js";
 
@@ -14,6 +15,8 @@ export interface StartLlmServerOptions {
   port: number;
   bodyLimit?: number;
   logger?: FastifyServerOptions["logger"];
+  /** Served at `/metrics` when given. */
+  metrics?: Registry;
 }
 
 export interface RunningLlmServer {
@@ -31,6 +34,7 @@ export async function startLlmServer(options: StartLlmServerOptions): Promise<Ru
     router: options.router,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();

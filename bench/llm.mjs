@@ -1,0 +1,393 @@
+#!/usr/bin/env node
+// npm run bench:llm — the LLM server of issue #8 on a random-weight test model written by the project's
+// own tool (no download):
+//   1. decode: node-llama-cpp driven in-process (a context sequence's `evaluate`, the loop our engine
+//      runs), Slipway's engine in-process (LlamaCppProvider, no HTTP) and `slipway llm serve` over HTTP
+//      (SSE, one child process), 1 and 4 concurrent streams, threads = cores and cores − 1: aggregate
+//      decode tokens/s, time to first token, and where the time per token goes;
+//   2. gateway: the latency a `slipway llm serve --upstream` adds in front of a fast OpenAI-compatible
+//      upstream (an immediate node:http answer), open loop at 500 requests/s: p50 and p99, direct vs
+//      through the gateway.
+// BENCH_SHAPE=tiny|qwen2-0.5b (default tiny; qwen2-0.5b writes ~530 MB), BENCH_TOKENS (default 128),
+// BENCH_QUICK=1: one measured run per cell and 2 s of gateway load.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LlamaCppProvider, makeTestModel, openLlama } from "../packages/inference/dist/index.js";
+
+const QUICK = process.env.BENCH_QUICK === "1";
+const SHAPE = process.env.BENCH_SHAPE ?? "tiny";
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
+const RUNS = QUICK ? 1 : 3;
+const CONTEXT = 512;
+const PROMPT = "Once upon a time, in a land far away, there lived a";
+const CLI = fileURLToPath(new URL("../packages/cli/bin/slipway.js", import.meta.url));
+const cores = availableParallelism();
+const threadCounts = [...new Set([cores, Math.max(1, cores - 1)])];
+
+const scratch = await mkdtemp(join(tmpdir(), "slipway-bench-llm-"));
+const children = new Set();
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Starts `slipway ARGS` and resolves with its URL once it listens. */
+async function startSlipway(args) {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let out = "";
+  child.stderr.on("data", (c) => (out += c));
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on("data", (c) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`slipway ${args.join(" ")} exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      if (child.exitCode === null) await once(child, "exit");
+      children.delete(child);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 1. decode: in-process node-llama-cpp against the HTTP server
+
+const modelPath = join(scratch, `${SHAPE}.gguf`);
+process.stderr.write(`writing the ${SHAPE} test model…\n`);
+await makeTestModel({ out: modelPath, shape: SHAPE, seed: 1 });
+
+/** N streams of TOKENS tokens each on one context: aggregate tokens/s (first token to last), mean TTFT. */
+async function inProcess(model, threads, streams) {
+  const context = await model.createContext({ sequences: streams, contextSize: CONTEXT, threads });
+  const prompt = model.tokenize(PROMPT);
+  const results = [];
+  const sequences = Array.from({ length: streams }, () => context.getSequence());
+  for (let run = 0; run <= RUNS; run++) {
+    await Promise.all(sequences.map((s) => s.clearHistory()));
+    const started = performance.now();
+    const timings = await Promise.all(
+      sequences.map(async (sequence, i) => {
+        let first;
+        let n = 0;
+        for await (const _token of sequence.evaluate(prompt, {
+          temperature: 0.8,
+          seed: i + run,
+          yieldEogToken: true,
+        })) {
+          first ??= performance.now();
+          if (++n >= TOKENS) break;
+        }
+        return { ttft: first - started, end: performance.now(), n };
+      }),
+    );
+    if (run === 0) continue; // warm-up
+    const firstAll = Math.min(...timings.map((t) => started + t.ttft));
+    const end = Math.max(...timings.map((t) => t.end));
+    const tokens = timings.reduce((sum, t) => sum + t.n, 0);
+    results.push({
+      tokensPerS: (tokens - streams) / ((end - firstAll) / 1000),
+      ttft: timings.reduce((s, t) => s + t.ttft, 0) / streams,
+    });
+  }
+  await context.dispose();
+  return { tokensPerS: median(results.map((r) => r.tokensPerS)), ttft: median(results.map((r) => r.ttft)) };
+}
+
+/** The same through Slipway's engine in-process (LlamaCppProvider: sampling, detokenising, stop matching), no HTTP. */
+async function viaProvider(llama, threads, streams) {
+  const provider = await LlamaCppProvider.open({
+    llama,
+    name: "m",
+    modelPath,
+    parallel: streams,
+    contextSize: CONTEXT,
+    threads,
+  });
+  const sampling = {
+    maxTokens: TOKENS,
+    temperature: 0.8,
+    topP: 1,
+    seed: undefined,
+    stop: [],
+    presencePenalty: 0,
+    frequencyPenalty: 0,
+    logitBias: new Map(),
+    responseFormat: { type: "text" },
+    topK: undefined,
+    minP: undefined,
+    repetitionPenalty: undefined,
+    ignoreEos: true,
+  };
+  const results = [];
+  try {
+    for (let run = 0; run <= RUNS; run++) {
+      const started = performance.now();
+      const timings = await Promise.all(
+        Array.from({ length: streams }, async (_, i) => {
+          const stream = await provider.complete(
+            { model: "m", prompts: [PROMPT], n: 1, echo: false, sampling: { ...sampling, seed: i + run }, raw: {} },
+            new AbortController().signal,
+          );
+          let first;
+          for await (const event of stream) if (event.type === "text") first ??= performance.now();
+          return { ttft: first - started, end: performance.now() };
+        }),
+      );
+      if (run === 0) continue;
+      const firstAll = Math.min(...timings.map((t) => started + t.ttft));
+      const end = Math.max(...timings.map((t) => t.end));
+      results.push({
+        tokensPerS: (streams * TOKENS - streams) / ((end - firstAll) / 1000),
+        ttft: timings.reduce((s, t) => s + t.ttft, 0) / streams,
+      });
+    }
+  } finally {
+    await provider.close();
+  }
+  return { tokensPerS: median(results.map((r) => r.tokensPerS)), ttft: median(results.map((r) => r.ttft)) };
+}
+
+/** One streamed chat completion over HTTP: token arrival times. */
+async function streamOnce(baseURL, seed) {
+  const started = performance.now();
+  const res = await fetch(`${baseURL}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "m",
+      prompt: PROMPT,
+      max_tokens: TOKENS,
+      ignore_eos: true,
+      temperature: 0.8,
+      seed,
+      stream: true,
+    }),
+  });
+  const decoder = new TextDecoder();
+  let first;
+  let n = 0;
+  let buffer = "";
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let at;
+    while ((at = buffer.indexOf("\n\n")) !== -1) {
+      const event = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      if (event.startsWith("data: {") && event.includes('"text":"') && !event.includes('"text":""')) {
+        first ??= performance.now();
+        n++;
+      }
+    }
+  }
+  return { ttft: first - started, end: performance.now(), n, started };
+}
+
+async function overHttp(threads, streams) {
+  const server = await startSlipway([
+    "llm",
+    "serve",
+    "--model",
+    `m=${modelPath}`,
+    "--port",
+    "0",
+    "--gpu",
+    "false",
+    "--threads",
+    String(threads),
+    "--parallel",
+    String(streams),
+    "--context-size",
+    String(CONTEXT),
+  ]);
+  const results = [];
+  try {
+    for (let run = 0; run <= RUNS; run++) {
+      const timings = await Promise.all(Array.from({ length: streams }, (_, i) => streamOnce(server.url, i + run)));
+      if (run === 0) continue;
+      const firstAll = Math.min(...timings.map((t) => t.started + t.ttft));
+      const end = Math.max(...timings.map((t) => t.end));
+      // chunks can carry more than one token's text; count tokens as asked (ignore_eos makes it exact)
+      const tokens = streams * TOKENS;
+      results.push({
+        tokensPerS: (tokens - streams) / ((end - firstAll) / 1000),
+        ttft: timings.reduce((s, t) => s + t.ttft, 0) / streams,
+      });
+    }
+  } finally {
+    await server.stop();
+  }
+  return { tokensPerS: median(results.map((r) => r.tokensPerS)), ttft: median(results.map((r) => r.ttft)) };
+}
+
+const decodeRows = [];
+{
+  const llama = await openLlama({ gpu: false, logLevel: "error" });
+  const model = await llama.loadModel({ modelPath });
+  for (const threads of threadCounts) {
+    for (const streams of [1, 4]) {
+      process.stderr.write(`decode: threads ${threads}, ${streams} stream(s)…\n`);
+      const raw = await inProcess(model, threads, streams);
+      decodeRows.push({ threads, streams, raw });
+    }
+  }
+  await model.dispose();
+  for (const row of decodeRows) row.engine = await viaProvider(llama, row.threads, row.streams);
+  await llama.dispose();
+}
+for (const row of decodeRows) row.http = await overHttp(row.threads, row.streams);
+
+// ---------------------------------------------------------------------------------------------------
+// 2. gateway overhead at 500 requests/s
+
+const ANSWER = JSON.stringify({
+  id: "chatcmpl-x",
+  object: "chat.completion",
+  created: 1,
+  model: "m",
+  choices: [{ index: 0, message: { role: "assistant", content: "Hello there, friend." }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
+});
+const upstreamSource = `
+  const http = require("node:http");
+  const answer = ${JSON.stringify(ANSWER)};
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      if (req.url === "/v1/models") { res.writeHead(200, { "content-type": "application/json" }); res.end('{"object":"list","data":[{"id":"m"}]}'); return; }
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+  });
+  server.keepAliveTimeout = 60000;
+  server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+`;
+const upstream = spawn(process.execPath, ["-e", upstreamSource], { stdio: ["ignore", "pipe", "inherit"] });
+children.add(upstream);
+const upstreamUrl = await new Promise((resolve) => {
+  let out = "";
+  upstream.stdout.on("data", (c) => {
+    out += c;
+    const m = /listening on (\S+)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+});
+const gateway = await startSlipway(["llm", "serve", "--upstream", `fast=${upstreamUrl}/v1@model=m`, "--port", "0"]);
+
+/** Open loop: one request every 1000/rate ms for `seconds`; latencies in ms, sorted. */
+async function openLoop(url, rate, seconds) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const body = JSON.stringify({ model: "fast", messages: [{ role: "user", content: "Hi" }], max_tokens: 5 });
+  const latencies = [];
+  let errors = 0;
+  const total = rate * seconds;
+  const started = performance.now();
+  const pending = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      new Promise((resolve) => {
+        const t0 = performance.now();
+        const req = http.request(`${url}/v1/chat/completions`, {
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        });
+        req.once("response", (res) => {
+          res.resume();
+          res.once("end", () => {
+            if (res.statusCode === 200) latencies.push(performance.now() - t0);
+            else errors++;
+            resolve();
+          });
+        });
+        req.once("error", () => {
+          errors++;
+          resolve();
+        });
+        req.end(body);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  return { sorted: latencies.sort((a, b) => a - b), errors, achieved: total / ((performance.now() - started) / 1000) };
+}
+
+const RATE = 500;
+const SECONDS = QUICK ? 2 : 6;
+process.stderr.write(
+  `gateway: warming up, then ${RATE} requests/s for ${SECONDS} s, direct and through the gateway…\n`,
+);
+await openLoop(upstreamUrl, RATE, 1);
+await openLoop(gateway.url, RATE, 1);
+const direct = await openLoop(upstreamUrl, RATE, SECONDS);
+const routed = await openLoop(gateway.url, RATE, SECONDS);
+await gateway.stop();
+upstream.kill("SIGTERM");
+children.delete(upstream);
+await rm(scratch, { recursive: true, force: true });
+
+// ---------------------------------------------------------------------------------------------------
+
+const f1 = (x) => x.toFixed(1);
+console.log(`\nbench:llm on ${SHAPE} (${cores} cores, ${TOKENS} tokens per stream, median of ${RUNS} run(s))\n`);
+console.log(
+  "decode             node-llama-cpp in-process   Slipway engine in-process   slipway llm serve (HTTP, SSE)   HTTP vs",
+);
+console.log(
+  "threads  streams     tokens/s     TTFT ms        tokens/s     TTFT ms          tokens/s     TTFT ms    engine  node-llama-cpp",
+);
+for (const r of decodeRows) {
+  console.log(
+    `${String(r.threads).padStart(7)}  ${String(r.streams).padStart(7)}` +
+      [r.raw, r.engine, r.http].map((x) => `${f1(x.tokensPerS).padStart(13)}${f1(x.ttft).padStart(12)}`).join("   ") +
+      `${(r.http.tokensPerS / r.engine.tokensPerS).toFixed(2).padStart(9)}×${(r.http.tokensPerS / r.raw.tokensPerS).toFixed(2).padStart(15)}×`,
+  );
+}
+for (const threads of threadCounts) {
+  const one = decodeRows.find((r) => r.threads === threads && r.streams === 1);
+  const four = decodeRows.find((r) => r.threads === threads && r.streams === 4);
+  console.log(
+    `  threads ${threads}: 4 streams vs 1 — node-llama-cpp ${(four.raw.tokensPerS / one.raw.tokensPerS).toFixed(2)}×, ` +
+      `engine ${(four.engine.tokensPerS / one.engine.tokensPerS).toFixed(2)}×, ` +
+      `HTTP ${(four.http.tokensPerS / one.http.tokensPerS).toFixed(2)}×; time per token at 1 stream: ` +
+      `${(1e6 / one.raw.tokensPerS).toFixed(0)} µs node-llama-cpp, ${(1e6 / one.engine.tokensPerS).toFixed(0)} µs engine, ` +
+      `${(1e6 / one.http.tokensPerS).toFixed(0)} µs over HTTP`,
+  );
+}
+console.log(`\ngateway overhead at ${RATE} requests/s open loop (${SECONDS} s each; upstream answers at once)`);
+console.log("                    p50 ms    p99 ms    errors   achieved req/s");
+for (const [name, r] of [
+  ["direct", direct],
+  ["through gateway", routed],
+]) {
+  console.log(
+    `${name.padEnd(18)}${percentile(r.sorted, 50).toFixed(3).padStart(8)}${percentile(r.sorted, 99).toFixed(3).padStart(10)}${String(r.errors).padStart(9)}${r.achieved.toFixed(0).padStart(17)}`,
+  );
+}
+console.log(
+  `added             ${(percentile(routed.sorted, 50) - percentile(direct.sorted, 50)).toFixed(3).padStart(8)}` +
+    `${(percentile(routed.sorted, 99) - percentile(direct.sorted, 99)).toFixed(3).padStart(10)}`,
+);
+process.exit(0);
