@@ -49,8 +49,11 @@ if (process.argv[2] === "--stream") {
   }
   const seconds = (performance.now() - start) / 1000;
   const rssMb = process.resourceUsage().maxRSS / 1024;
+  globalThis.gc?.();
+  const liveMb = process.memoryUsage().heapUsed / 2 ** 20;
+  const profileKb = JSON.stringify(profile).length / 1024;
   process.stdout.write(
-    JSON.stringify({ rows: profile.rowCount, seconds, rssMb, p50: profile.columns.x.quantiles.p50 }),
+    JSON.stringify({ rows: profile.rowCount, seconds, rssMb, liveMb, profileKb, p50: profile.columns.x.quantiles.p50 }),
   );
   process.exit(0);
 }
