@@ -5,7 +5,7 @@
 // (mergeable sketches) in a child process whose peak memory is measured on its own.
 // BENCH_QUICK=1: 100,000 rows, 10M-row stream, one repeat (a smoke run; figures not comparable).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,7 +48,10 @@ if (process.argv[2] === "--stream") {
     profile = profile === undefined ? chunk : mergeProfiles(profile, chunk);
   }
   const seconds = (performance.now() - start) / 1000;
-  const rssMb = process.resourceUsage().maxRSS / 1024;
+  // the peak of this process's own memory map (VmHWM): getrusage's maxRSS would also count the parent's pages
+  // this child was forked with (Linux carries them over exec)
+  const status = readFileSync("/proc/self/status", "utf8");
+  const rssMb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
   globalThis.gc?.();
   const liveMb = process.memoryUsage().heapUsed / 2 ** 20;
   const profileKb = JSON.stringify(profile).length / 1024;
