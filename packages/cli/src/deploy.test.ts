@@ -8,22 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LogisticRegression, TextClassifier, TfidfVectorizer, textClassifierPackage } from "@slipway/ml";
 import type { Deployment, DeploymentEvent } from "@slipway/protocol";
-import {
-  Slipway,
-  TrackingClient,
-  aliasHistory,
-  logModel,
-  logModelPackage,
-  saveModelPackage,
-  setAlias,
-  type ActiveRun,
-} from "@slipway/sdk";
+import { Slipway, TrackingClient, aliasHistory, setAlias, type ActiveRun } from "@slipway/sdk";
+import { registerSpamVersions } from "./testing/spam-versions.js";
 import { BIN, runSlipway, startServerProcess, type Result, type ServerProcess } from "./testing/harness.js";
 
 let tracking: ServerProcess;
@@ -32,12 +22,6 @@ let run: ActiveRun;
 let serve: ChildProcess;
 let url: string;
 let stdout = "";
-
-const TEXTS = ["win a free prize now", "free money click here", "meeting on monday", "review the report please"];
-
-function classifier(labels: string[]): TextClassifier {
-  return new TextClassifier(new TfidfVectorizer(), new LogisticRegression({ C: 10 })).fit(TEXTS, labels);
-}
 
 function slipway(args: string[]): Promise<Result> {
   return runSlipway(args, { SLIPWAY_TRACKING_URI: tracking.url });
@@ -115,19 +99,7 @@ before(async () => {
     experiment: "deploy",
     captureEnvironment: false,
   });
-  // version 1 says spam for "free prize"; version 2, trained on flipped labels, says ham
-  await logModelPackage(run, textClassifierPackage(classifier(["spam", "spam", "ham", "ham"])), "v1", {
-    registeredModelName: "spam",
-  });
-  await logModelPackage(run, textClassifierPackage(classifier(["ham", "ham", "spam", "spam"])), "v2", {
-    registeredModelName: "spam",
-  });
-  // version 3 registers, but cannot load (its pipeline is damaged)
-  const broken = join(tracking.dir, "broken");
-  await saveModelPackage(broken, textClassifierPackage(classifier(["spam", "spam", "ham", "ham"])));
-  await writeFile(join(broken, "pipeline.json"), '{"type": "TextClassifier", "version": 1, "vectorizer": {}}');
-  await logModel(run, broken, "v3", { registeredModelName: "spam" });
-  await setAlias(client, "spam", "champion", 1);
+  await registerSpamVersions(client, run, tracking.dir);
   await setAlias(client, "spam", "challenger", 2);
 });
 

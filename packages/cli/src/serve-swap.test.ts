@@ -5,20 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LogisticRegression, TextClassifier, TfidfVectorizer, textClassifierPackage } from "@slipway/ml";
-import {
-  Slipway,
-  TrackingClient,
-  logModel,
-  logModelPackage,
-  saveModelPackage,
-  setAlias,
-  type ActiveRun,
-} from "@slipway/sdk";
+import { Slipway, TrackingClient, setAlias, type ActiveRun } from "@slipway/sdk";
+import { registerSpamVersions } from "./testing/spam-versions.js";
 import { BIN, startServerProcess, type ServerProcess } from "./testing/harness.js";
 
 let tracking: ServerProcess;
@@ -27,12 +18,6 @@ let run: ActiveRun;
 let serve: ChildProcess;
 let url: string;
 let stdout = "";
-
-const TEXTS = ["win a free prize now", "free money click here", "meeting on monday", "review the report please"];
-
-function classifier(labels: string[]): TextClassifier {
-  return new TextClassifier(new TfidfVectorizer(), new LogisticRegression({ C: 10 })).fit(TEXTS, labels);
-}
 
 interface Answer {
   status: number;
@@ -82,19 +67,7 @@ before(async () => {
     experiment: "swap",
     captureEnvironment: false,
   });
-  // version 1 says spam for "free prize"; version 2, trained on flipped labels, says ham
-  await logModelPackage(run, textClassifierPackage(classifier(["spam", "spam", "ham", "ham"])), "v1", {
-    registeredModelName: "spam",
-  });
-  await logModelPackage(run, textClassifierPackage(classifier(["ham", "ham", "spam", "spam"])), "v2", {
-    registeredModelName: "spam",
-  });
-  // version 3 is a valid package whose pipeline is damaged: it registers, but cannot load
-  const broken = join(tracking.dir, "broken");
-  await saveModelPackage(broken, textClassifierPackage(classifier(["spam", "spam", "ham", "ham"])));
-  await writeFile(join(broken, "pipeline.json"), '{"type": "TextClassifier", "version": 1, "vectorizer": {}}');
-  await logModel(run, broken, "v3", { registeredModelName: "spam" });
-  await setAlias(client, "spam", "champion", 1);
+  await registerSpamVersions(client, run, tracking.dir);
 
   serve = spawn(
     process.execPath,
