@@ -9,6 +9,7 @@
  * apply; body fields we do not model (`chat_template_kwargs`, `guided_json`…) are passed through as the
  * client sent them. Tool-calling fields are not: their answers could not be carried back.
  */
+import { SAMPLING_KEYS } from "../openai/sampling-params.js";
 import type {
   ChatRequest,
   CompletionRequest,
@@ -42,29 +43,16 @@ export class UpstreamStreamError extends Error {
 }
 
 /** Keys that the typed request carries; everything else in `raw` is forwarded as it came. */
-const MODELLED_KEYS = new Set([
+const MODELLED_KEYS = new Set<string>([
+  ...SAMPLING_KEYS,
   "model",
   "messages",
   "prompt",
   "input",
-  "n",
   "echo",
   "stream",
   "stream_options",
-  "max_tokens",
   "max_completion_tokens",
-  "temperature",
-  "top_p",
-  "seed",
-  "stop",
-  "presence_penalty",
-  "frequency_penalty",
-  "logit_bias",
-  "response_format",
-  "top_k",
-  "min_p",
-  "repetition_penalty",
-  "ignore_eos",
   "dimensions",
   "encoding_format",
   // tool calling: refused or ignored at our edge, so not forwarded
