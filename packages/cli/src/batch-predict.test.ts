@@ -7,7 +7,6 @@
  * file, no chunk directory, no chunk job on the queue, and a run that ended KILLED.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
@@ -15,7 +14,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LogisticRegression, TextClassifier, TfidfVectorizer, textClassifierPackage } from "@slipway/ml";
 import { Slipway, TrackingClient, logModel, saveModelPackage, setAlias } from "@slipway/sdk";
-import { BIN, runSlipway, startServerProcess, type ServerProcess } from "./testing/harness.js";
+import { redisAnswers, startSlipway } from "./testing/processes.js";
+import { runSlipway, startServerProcess, type ServerProcess } from "./testing/harness.js";
 
 const REDIS = "redis://127.0.0.1:6379";
 const N = 12_000;
@@ -348,20 +348,6 @@ function redisCommand(args: readonly string[]): Promise<string> {
   });
 }
 
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port: 6379 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-  });
-}
-
 /** Deletes the test's queue from Redis (`FLUSH` of its keys through a worker-less Redis client). */
 async function obliterate(queue: string): Promise<void> {
   // the CLI has no command for it, and this package does not depend on bullmq: delete the keys directly
@@ -378,59 +364,4 @@ async function obliterate(queue: string): Promise<void> {
     });
     socket.once("error", () => resolve());
   });
-}
-
-interface SlipwayProcess {
-  readonly process: ChildProcess;
-  /** Its exit code, or the signal that killed it. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** stdout and stderr so far. */
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  stop(): Promise<void>;
-}
-
-/** `slipway ARGS` in a child process, its output collected. */
-function startSlipway(args: readonly string[], env: Record<string, string>): SlipwayProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  let out = "";
-  const waiters: (() => void)[] = [];
-  const onData = (c: Buffer) => {
-    out += c.toString();
-    for (const w of waiters.splice(0)) w();
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  return {
-    process: child,
-    exited,
-    output: () => out,
-    waitFor(pattern, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms: ${out}`)),
-          timeoutMs,
-        );
-        const check = () => {
-          const m = pattern.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }

@@ -5,32 +5,17 @@
  * worker with other code for a step refuses it. A cancel stops the step on its worker.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
-import { createConnection } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
 import { getPipelineRun, readStepLog, TrackingClient } from "@slipway/sdk";
-import { BIN, runSlipway, startServerProcess, type ServerProcess } from "../testing/harness.js";
+import { redisAnswers, startSlipway, type SlipwayProcess } from "../testing/processes.js";
+import { runSlipway, startServerProcess, type ServerProcess } from "../testing/harness.js";
 
 const REDIS = "redis://127.0.0.1:6379";
 const SDK = new URL(import.meta.resolve("@slipway/sdk")).href;
-
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port: 6379 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-  });
-}
 
 const skip = (await redisAnswers()) ? false : "Redis is not reachable at 127.0.0.1:6379 (start redis-server)";
 
@@ -55,54 +40,10 @@ const NAP = `new Promise((resolve, reject) => {
         ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(ctx.signal.reason); });
       })`;
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  stop(): Promise<void>;
-}
-
-function start(args: readonly string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let out = "";
-  const waiters: (() => void)[] = [];
-  const onData = (c: Buffer) => {
-    out += c.toString();
-    for (const w of waiters.splice(0)) w();
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  return {
-    process: child,
-    exited,
-    output: () => out,
-    waitFor(pattern, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms:\n${out}`)),
-          timeoutMs,
-        );
-        const check = () => {
-          const m = pattern.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
+/** `slipway ARGS` in a child process; stopping it kills it (SIGKILL), as a dead machine would. */
+function start(args: readonly string[], env: Record<string, string>): SlipwayProcess {
+  const child = startSlipway(args, env);
+  return { ...child, stop: () => child.stop("SIGKILL") };
 }
 
 let server: ServerProcess;
@@ -241,7 +182,7 @@ describe("pipelines on BullMQ workers", { skip }, () => {
     await coordinator.waitFor(/first: started/);
     const cancel = await runSlipway(["pipeline", "cancel", runId!], env);
     assert.equal(cancel.code, 0, cancel.stderr);
-    assert.equal(await coordinator.exited, 1, coordinator.output());
+    assert.equal((await coordinator.exited).code, 1, coordinator.output());
     assert.match(coordinator.output(), /first: KILLED in [\d.]+s: cancelled before a worker took it/);
     const q = new Queue(queue, { connection: { url: REDIS } });
     try {
@@ -269,7 +210,7 @@ describe("pipelines on BullMQ workers", { skip }, () => {
       const cancel = await runSlipway(["pipeline", "cancel", runId!], env);
       assert.equal(cancel.code, 0, cancel.stderr);
       assert.match(cancel.stdout, new RegExp(`cancel requested for pipeline run ${runId} \\(slow\\)`));
-      assert.equal(await coordinator.exited, 1, coordinator.output());
+      assert.equal((await coordinator.exited).code, 1, coordinator.output());
       await worker.waitFor(/slow\/nap \(step run \w+\): KILLED after 1 attempt/);
       const status = await runSlipway(["pipeline", "status", runId!, "--json"], env);
       const view = JSON.parse(status.stdout) as {

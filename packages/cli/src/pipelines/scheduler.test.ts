@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createConnection } from "node:net";
+import { redisAnswers } from "../testing/processes.js";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import {
@@ -28,20 +28,6 @@ import { PipelineScheduler } from "./scheduler.js";
 import { MemoryClaims, RedisClaims, type TriggerClaims } from "./trigger-claims.js";
 
 const REDIS = "redis://127.0.0.1:6379";
-
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port: 6379 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-  });
-}
 
 const noRedis = (await redisAnswers()) ? false : "Redis is not reachable at 127.0.0.1:6379 (start redis-server)";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
