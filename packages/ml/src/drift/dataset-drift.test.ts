@@ -168,6 +168,25 @@ describe("datasetDrift", () => {
     assert.equal(datasetDrift(pair(1, false), pair(3, true), { multivariate: false }).multivariate, undefined);
   });
 
+  it("does not test uncorrelated columns jointly: all components kept, the reconstruction error is round-off", () => {
+    const independent = (seed: number, shift: number): Table => {
+      const random = new Random(seed);
+      const x = new Float64Array(3000);
+      const y = new Float64Array(3000);
+      for (let i = 0; i < 3000; i++) {
+        x[i] = random.normal() + shift;
+        y[i] = random.normal();
+      }
+      return tableFromColumns({ x, y });
+    };
+    const report = datasetDrift(independent(1, 0), independent(2, 0.2));
+    assert.equal(report.columns[0]!.drift, true);
+    assert.equal(report.multivariate, undefined);
+    const finding = report.findings.find((f) => f.kind === "multivariate_not_tested");
+    assert.match(finding?.message ?? "", /too weakly correlated \(all 2 principal components/);
+    assert.ok(!report.findings.some((f) => f.kind === "multivariate_drift"));
+  });
+
   it("writes a self-contained HTML report", () => {
     const current = tableFromColumns({
       age: normals(4, n, 0.5),

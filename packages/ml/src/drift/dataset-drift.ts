@@ -228,6 +228,15 @@ function multivariateDrift(
     return undefined;
   }
   if (model.columns.length < 2) return undefined;
+  if (model.nComponents >= model.columns.length) {
+    // every component kept: the reconstruction is exact and its "error" is round-off, whose band means nothing
+    findings.push({
+      column: "(table)",
+      kind: "multivariate_not_tested",
+      message: `multivariate drift not tested: the ${model.columns.length} numeric columns are too weakly correlated (all ${model.nComponents} principal components are needed to explain the variance), so there is no joint structure to reconstruct`,
+    });
+    return undefined;
+  }
   const result = model.evaluate({ columns: cur });
   const out: MultivariateDrift = {
     method: "pca_reconstruction",
