@@ -6,13 +6,32 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startServerProcess } from "../testing/harness.js";
 import { REPO_ROOT, runSnippets } from "./run-snippets.js";
-import { parseSnippets, type Snippet } from "./snippets.js";
+import { parseSnippets, type Service, type Snippet } from "./snippets.js";
 
 const GUIDE = join(REPO_ROOT, "docs", "guide");
+
+const SERVICE_PORTS: Record<Service, number> = { postgres: 5432, redis: 6379 };
+
+/** The services (of those given) that do not accept a TCP connection on their standard local port. */
+async function missingServices(needs: readonly Service[]): Promise<Service[]> {
+  const missing: Service[] = [];
+  for (const service of new Set(needs)) {
+    const reachable = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port: SERVICE_PORTS[service] });
+      socket.setTimeout(1000);
+      socket.once("connect", () => (socket.destroy(), resolve(true)));
+      socket.once("timeout", () => (socket.destroy(), resolve(false)));
+      socket.once("error", () => resolve(false));
+    });
+    if (!reachable) missing.push(service);
+  }
+  return missing;
+}
 const chapters = readdirSync(GUIDE)
   .filter((name) => /^\d\d-.*\.md$/.test(name))
   .sort();
@@ -32,7 +51,12 @@ for (const chapter of chapters) {
   test(
     `guide: ${chapter} (${snippets.length} runnable blocks)`,
     { skip: snippets.length === 0 && "no runnable blocks" },
-    async () => {
+    async (t) => {
+      const missing = await missingServices(snippets.flatMap((s) => s.needs));
+      if (missing.length > 0) {
+        t.skip(`needs ${missing.join(" and ")}, not reachable on this machine`);
+        return;
+      }
       const server = await startServerProcess("slipway-guide-");
       const dir = await mkdtemp(join(tmpdir(), "slipway-guide-work-"));
       try {

@@ -40,4 +40,6 @@ test("malformed runnable blocks are refused with their line", () => {
   assert.throws(() => parseSnippets("```sh runnable colour=red\ntrue\n```"), /unknown attribute 'colour'/);
   assert.throws(() => parseSnippets("```sh runnable wait=http://x/\ntrue\n```"), /only applies to background/);
   assert.throws(() => parseSnippets("```sh runnable\ntrue\n"), /never closed/);
+  assert.throws(() => parseSnippets("```sh runnable needs=mysql\ntrue\n```"), /needs=mysql is not a known service/);
+  assert.deepEqual(parseSnippets("```sh runnable needs=postgres,redis\ntrue\n```")[0]!.needs, ["postgres", "redis"]);
 });

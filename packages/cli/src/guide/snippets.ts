@@ -10,6 +10,8 @@
  *     ```sh runnable exit=1                          the exit status the block must end with (default 0)
  *     ```sh runnable expect="failed requests: 0"     a text the block's output must contain (repeatable)
  *     ```sh runnable timeout=120                     seconds before the block is killed (default 60)
+ *     ```sh runnable needs=postgres                  a local service the block uses (postgres, redis): without
+ *                                                     it the chapter is skipped, with a message naming it
  *
  * Blocks without `runnable` are illustrations (output samples, YAML shown for reading) and are not run.
  */
@@ -27,7 +29,12 @@ export interface Snippet {
   exitCode: number;
   expect: string[];
   timeoutSeconds: number;
+  /** Local services the block uses. */
+  needs: Service[];
 }
+
+export const SERVICES = ["postgres", "redis"] as const;
+export type Service = (typeof SERVICES)[number];
 
 const FENCE = /^(`{3,}|~{3,})\s*([^\s`]*)(.*)$/;
 const ATTRIBUTE = /([a-z-]+)(?:=("([^"]*)"|\S+))?/g;
@@ -69,7 +76,7 @@ function parseAttributes(text: string, line: number): Map<string, string[]> {
 }
 
 function toSnippet(language: SnippetLanguage, code: string, line: number, attributes: Map<string, string[]>): Snippet {
-  const known = new Set(["runnable", "background", "wait", "exit", "expect", "timeout"]);
+  const known = new Set(["runnable", "background", "wait", "exit", "expect", "timeout", "needs"]);
   for (const name of attributes.keys()) {
     if (!known.has(name))
       throw new Error(`line ${line}: unknown attribute '${name}' (known: ${[...known].join(", ")})`);
@@ -87,6 +94,12 @@ function toSnippet(language: SnippetLanguage, code: string, line: number, attrib
     throw new Error(`line ${line}: wait=${waitFor} is not an http(s) URL`);
   }
   if (waitFor !== undefined && !background) throw new Error(`line ${line}: wait= only applies to background blocks`);
+  const needs = (attributes.get("needs") ?? []).flatMap((value) => value.split(","));
+  for (const need of needs) {
+    if (!(SERVICES as readonly string[]).includes(need)) {
+      throw new Error(`line ${line}: needs=${need} is not a known service (${SERVICES.join(", ")})`);
+    }
+  }
   return {
     language,
     code,
@@ -96,5 +109,6 @@ function toSnippet(language: SnippetLanguage, code: string, line: number, attrib
     exitCode: integer("exit", 0),
     expect: attributes.get("expect") ?? [],
     timeoutSeconds: integer("timeout", 60),
+    needs: needs as Service[],
   };
 }
