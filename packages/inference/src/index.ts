@@ -21,6 +21,7 @@ export * from "./protocols/sagemaker.js";
 export { vertexSettings, type VertexSettings } from "./protocols/vertex.js";
 export * from "./http/app.js";
 export * from "./http/model-server.js";
+export * from "./auth/index.js";
 export * from "./llm/index.js";
 export * from "./batch/index.js";
 export * from "./gate/index.js";

@@ -15,9 +15,10 @@ import { DEFAULT_BODY_LIMIT } from "./http/app.js";
 import { DEFAULT_LOG_MAX_BUFFER, INFERENCE_LOG_PATH } from "./serving/inference-logger.js";
 import { integerSetting } from "./config-values.js";
 import { sagemakerSettings } from "./protocols/sagemaker.js";
+import { loadDataPlaneAuthConfig, type DataPlaneAuthConfig, type DataPlaneAuthFlags } from "./auth/auth-config.js";
 
 /** Flags as the CLI parses them (text; validated here). */
-export interface ServeFlags {
+export interface ServeFlags extends DataPlaneAuthFlags {
   port?: string;
   host?: string;
   name?: string[];
@@ -53,6 +54,8 @@ export interface ServeConfig {
   sagemaker: boolean;
   /** Present when the inference log is on. */
   inferenceLog?: InferenceLogConfig;
+  /** Present when callers are authenticated (`--auth control-plane`, `--api-keys FILE`). */
+  auth?: DataPlaneAuthConfig;
 }
 
 export class ServeConfigError extends Error {
@@ -88,6 +91,11 @@ export function loadServeConfig(
       "give at least one model URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/..., a path)",
     );
   }
+  const auth = loadDataPlaneAuthConfig(
+    flags,
+    flags.trackingUri?.trim() || env.SLIPWAY_TRACKING_URI?.trim() || env.MLFLOW_TRACKING_URI?.trim(),
+    (message) => new ServeConfigError(message),
+  );
   return {
     uris: list,
     names: flags.name ?? [],
@@ -101,6 +109,7 @@ export function loadServeConfig(
     bodyLimit: integer("--body-limit", flags.bodyLimit, 1024, 1024 * 1024 * 1024) ?? DEFAULT_BODY_LIMIT,
     sagemaker,
     ...inferenceLogConfig(flags, env),
+    ...(auth === undefined ? {} : { auth }),
   };
 }
 

@@ -8,13 +8,25 @@
  *   requests finish (up to 30 s), exit 0. Model names can also be served by OpenAI-compatible upstream
  *   servers (`--upstream NAME=URL[@weight=N][@model=M][@key-env=VAR]`, `--fallback NAME=OTHER`, or a
  *   routing file `--routing routing.yaml`): weighted balancing, health checks, retries, fallback.
+ *   With `--api-keys FILE` and/or `--auth control-plane --tracking-uri URL`, callers must send a key or a
+ *   control-plane token (`Authorization: Bearer …`); keys carry per-key rpm / tpm limits and usage.
+ * - `slipway llm keys create --name N [--rpm N] [--tpm N] [--models a,b] [--admin] --file FILE`: a new API
+ *   key, printed once; only its SHA-256 is appended (atomically) to the keys file.
  * - `slipway llm make-test-model --out FILE [--shape tiny|qwen2-0.5b] [--seed N]`: a random-weight GGUF
  *   model around the real tokenizer bundled with node-llama-cpp, for tests and benchmarks (no download).
  */
 import { access, readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from "yaml";
 import {
+  ApiKeysError,
+  JSON_KEYS_FORMAT,
+  appendApiKeyEntry,
+  generateApiKey,
+  hashApiKey,
+  openDataPlaneAuth,
+  parseApiKeyEntry,
+  type KeysFileFormat,
   LlmServeConfigError,
   TEST_MODEL_SHAPES,
   isTestModelShapeName,
@@ -35,6 +47,21 @@ interface MakeTestModelFlags {
   out: string;
   shape: string;
   seed: string;
+}
+
+/** Keys files are YAML (JSON is YAML too); a `.json` file is written back as JSON. */
+export function keysFileFormat(path: string): KeysFileFormat {
+  if (path.toLowerCase().endsWith(".json")) return { ...JSON_KEYS_FORMAT, parse: (text) => parseYaml(text) as unknown };
+  return { parse: (text) => parseYaml(text) as unknown, stringify: (document) => stringifyYaml(document) };
+}
+
+interface KeysCreateFlags {
+  name: string;
+  file: string;
+  rpm?: string;
+  tpm?: string;
+  models?: string;
+  admin?: boolean;
 }
 
 interface ServeLlmFlags extends LlmServeFlags {
@@ -98,6 +125,12 @@ export function registerLlm(program: Command): void {
       "--routing <file>",
       "a routing file (YAML): per model, targets with weights, timeouts, retries, health checks, fallbacks",
     )
+    .option("--api-keys <file>", "require an API key from this keys file (slipway llm keys create); per-key limits")
+    .option(
+      "--auth <mode>",
+      "control-plane: also accept the control plane's users and tokens, checked at --tracking-uri",
+    )
+    .option("--tracking-uri <uri>", "the control plane (--auth control-plane; env SLIPWAY_TRACKING_URI)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default warn)", "warn")
     .action(async (flags: ServeLlmFlags) => {
       let config;
@@ -118,9 +151,19 @@ export function registerLlm(program: Command): void {
           throw new UsageError(`--model ${model.name}: no such file '${model.path}'`);
         }
       }
+      let auth;
+      try {
+        auth = config.auth
+          ? await openDataPlaneAuth(config.auth, keysFileFormat(config.auth.apiKeysFile ?? ""))
+          : undefined;
+      } catch (error) {
+        if (error instanceof ApiKeysError) throw new UsageError(`--api-keys: ${error.message}`);
+        throw error;
+      }
       const llama = config.models.length > 0 ? await openLlama({ gpu: config.gpu }) : undefined;
       const serving = await serveLlm({
         config,
+        ...(auth === undefined ? {} : { auth }),
         ...(llama === undefined ? {} : { llama }),
         logger: level === "silent" ? false : { level },
         onProgress: (line) => process.stdout.write(`${line}\n`),
@@ -133,7 +176,15 @@ export function registerLlm(program: Command): void {
             : `  models:  ${config.models.map((m) => m.name).join(", ")} (llama.cpp, ${llama.gpu === false ? "CPU" : llama.gpu})\n`) +
           (upstreamNames.length === 0 ? "" : `  routed:  ${upstreamNames.join(", ")} (upstream)\n`) +
           `  OpenAI:  ${serving.server.url}/v1  (chat/completions, completions, embeddings, models)\n` +
-          `  health:  /health   metrics: /metrics\n`,
+          `  health:  /health   metrics: /metrics (vLLM names)   usage: /v1/usage\n` +
+          (auth === undefined
+            ? ""
+            : `  auth:    ${[
+                auth.keys ? `${auth.keys.size} API keys (${config.auth?.apiKeysFile})` : "",
+                auth.controlPlane ? `control plane ${config.auth?.controlPlane}` : "",
+              ]
+                .filter((s) => s !== "")
+                .join(" + ")}\n`),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
@@ -147,6 +198,52 @@ export function registerLlm(program: Command): void {
         process.once("SIGTERM", stop);
       });
       await llama?.dispose();
+    });
+
+  const keys = llm.command("keys").description("API keys of the LLM server (hashed at rest)");
+  keys
+    .command("create")
+    .description("Create an API key: printed once; its SHA-256 is appended to the keys file")
+    .requiredOption("--name <name>", "the key's name (in usage, metrics and logs)")
+    .requiredOption("--file <file>", "the keys file (YAML, or JSON when it ends in .json; created if missing)")
+    .option("--rpm <n>", "requests per minute (default: unlimited)")
+    .option("--tpm <n>", "tokens per minute, prompt + completion (default: unlimited)")
+    .option("--models <names>", "comma-separated model names the key may use (default: all)")
+    .option("--admin", "the key may read every key's usage (GET /v1/usage)")
+    .action(async (flags: KeysCreateFlags) => {
+      const number = (flag: string, text: string | undefined): number | undefined => {
+        if (text === undefined) return undefined;
+        if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+          throw new UsageError(`${flag}: '${text}' is not a positive integer`);
+        }
+        return Number(text);
+      };
+      const rpm = number("--rpm", flags.rpm);
+      const tpm = number("--tpm", flags.tpm);
+      const models = flags.models?.split(",").map((m) => m.trim());
+      if (models?.some((m) => m === "")) throw new UsageError(`--models: '${flags.models}' has an empty name`);
+      const key = generateApiKey();
+      try {
+        const entry = parseApiKeyEntry(
+          {
+            name: flags.name,
+            sha256: hashApiKey(key),
+            ...(models === undefined ? {} : { models }),
+            ...(rpm === undefined ? {} : { rpm }),
+            ...(tpm === undefined ? {} : { tpm }),
+            ...(flags.admin === true ? { admin: true } : {}),
+          },
+          "--name",
+        );
+        await appendApiKeyEntry(flags.file, entry, keysFileFormat(flags.file));
+      } catch (error) {
+        if (error instanceof ApiKeysError) throw new UsageError(error.message);
+        throw error;
+      }
+      process.stderr.write(
+        `created key '${flags.name}' in ${flags.file}; it is shown only now — store it (restart the server to load it):\n`,
+      );
+      process.stdout.write(`${key}\n`);
     });
 
   llm

@@ -4,7 +4,8 @@
  * registry, downloaded into the model cache, loaded by its flavor's predictor and warmed up before the
  * server listens; SIGTERM / SIGINT shut it down gracefully (stop accepting, finish in-flight requests,
  * send the inference log's last records, exit 0). With a tracking server, a sample of the requests
- * (`--log-sample-rate`, default all) goes to its inference log.
+ * (`--log-sample-rate`, default all) goes to its inference log. `--auth control-plane` checks callers
+ * against the tracking server (READ on the registered model served); `--api-keys FILE` accepts own keys.
  */
 import { hostname } from "node:os";
 import type { Command } from "commander";
@@ -21,6 +22,8 @@ import {
   loadServeConfig,
   loadServedModel,
   loadServedModels,
+  openDataPlaneAuth,
+  ApiKeysError,
   startModelServer,
   vertexSettings,
   type ServeFlags,
@@ -29,6 +32,7 @@ import { TrackingClient, resolveTrackingUri } from "@slipway/sdk";
 import { clientFor, TRACKING_URI_HELP, type ClientFlags } from "../client.js";
 import { UsageError } from "../errors.js";
 import { cliVersion } from "../version.js";
+import { keysFileFormat } from "./llm.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -63,6 +67,11 @@ export function registerServe(program: Command): void {
       "follow a deployment of the tracking server (slipway deploy create): its primary, canary and shadow; no URI then",
     )
     .option("--tracking-uri <uri>", TRACKING_URI_HELP)
+    .option(
+      "--auth <mode>",
+      "control-plane: callers need READ on the served registered model, checked at --tracking-uri (Basic or Bearer)",
+    )
+    .option("--api-keys <file>", "also accept API keys from this keys file (slipway llm keys create)")
     .action(async (uris: string[], flags: ServeFlags & ClientFlags & { deployment?: string }) => {
       const trackingUri = flags.trackingUri ?? resolveTrackingUri();
       // --deployment: the deployment names the primary; reports use a client with a short timeout and no retries
@@ -80,6 +89,15 @@ export function registerServe(program: Command): void {
         config = loadServeConfig(uris, flags);
       } catch (error) {
         if (error instanceof ServeConfigError) throw new UsageError(error.message);
+        throw error;
+      }
+      let auth;
+      try {
+        auth = config.auth
+          ? await openDataPlaneAuth(config.auth, keysFileFormat(config.auth.apiKeysFile ?? ""))
+          : undefined;
+      } catch (error) {
+        if (error instanceof ApiKeysError) throw new UsageError(`--api-keys: ${error.message}`);
         throw error;
       }
       const metrics = new InferenceMetrics();
@@ -136,6 +154,7 @@ export function registerServe(program: Command): void {
           port: config.port,
           ...(inferenceLog ? { inferenceLog } : {}),
           ...(served ? { router: served.router } : {}),
+          ...(auth ? { auth } : {}),
         });
       } catch (error) {
         await models.close();
@@ -161,6 +180,9 @@ export function registerServe(program: Command): void {
           `  KServe V2:          POST /v2/models/{name}/infer\n` +
           `  Vertex AI:          POST ${vertex.predictRoute}\n` +
           `  metrics: /metrics   API: /openapi.json\n` +
+          (auth
+            ? `  auth: ${[auth.controlPlane ? "control plane (READ on the model)" : "", auth.keys ? `${auth.keys.size} API keys` : ""].filter((s) => s !== "").join(" + ")}; public: /ping /health /version /v2/health/* /metrics\n`
+            : "") +
           (inferenceLog
             ? `  inference log: ${Math.round(inferenceLog.sampleRate * 1e4) / 100}% of requests → ${inferenceLog.endpoint}\n`
             : "") +

@@ -27,6 +27,8 @@ import type { InferenceLogger, ServedPrediction } from "../serving/inference-log
 import type { InferenceMetrics } from "../serving/metrics.js";
 import type { ModelSet } from "../serving/model-set.js";
 import type { PredictionRouter, ServingContext } from "./context.js";
+import type { DataPlaneAuth } from "../auth/data-plane-auth.js";
+import { modelServerAuthHook, PUBLIC_OPERATIONS } from "../auth/model-server-auth.js";
 import { InferenceError } from "../errors.js";
 import { openApiDocument } from "./openapi.js";
 import { fastifyPath, pathParams, type ProtocolRoutes } from "./route.js";
@@ -47,6 +49,8 @@ export interface ModelServerAppOptions {
   inferenceLog?: InferenceLogger;
   /** Chooses the version that answers each request (a deployment's canary and shadow); absent: the served one. */
   router?: PredictionRouter;
+  /** Authenticates callers (`--auth control-plane`, `--api-keys`); absent: every request is served. */
+  auth?: DataPlaneAuth;
 }
 
 /** A client's `x-request-id` worth keeping: 1 to 128 printable ASCII characters. */
@@ -98,7 +102,11 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
     handler: async (_request, reply) => reply.type("application/json").send(document),
   });
   document = JSON.stringify(
-    openApiDocument(groups, { version: options.version, models: options.models.list().map((m) => m.name) }),
+    openApiDocument(groups, {
+      version: options.version,
+      models: options.models.list().map((m) => m.name),
+      ...(options.auth ? { security: { schemes: options.auth.schemes, publicOperations: PUBLIC_OPERATIONS } } : {}),
+    }),
   );
 
   for (const group of groups) {
@@ -108,7 +116,7 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
         scope.route({
           method: route.method,
           url: fastifyPath(route.path, route.literal),
-          config: { protocol: group.protocol },
+          config: { protocol: group.protocol, operationId: route.operationId },
           handler: route.handler,
         });
       }
@@ -147,6 +155,8 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
     reply.header("connection", "close");
     done(new InferenceError("TEMPORARILY_UNAVAILABLE", "The server is shutting down", { retryAfterSeconds: 1 }));
   });
+  // with auth: every request but the public probes is authenticated before its body is read
+  if (options.auth) app.addHook("onRequest", modelServerAuthHook(options.auth, options.models));
   // ...and every answer sent while shutting down closes its connection, so that a kept-alive one does
   // not hold the shutdown up until its keep-alive timeout
   app.addHook("onSend", (_request, reply, payload, done) => {

@@ -9,6 +9,8 @@ export interface OpenApiInfo {
   version: string;
   /** Names of the served models (listed in the description and as the `name` parameter's enum). */
   models: readonly string[];
+  /** With auth on: the schemes callers may use, and the operations that need none. */
+  security?: { schemes: readonly ("bearer" | "basic")[]; publicOperations: ReadonlySet<string> };
 }
 
 const PROTOCOL_TAGS: Record<string, string> = {
@@ -47,6 +49,7 @@ export function openApiDocument(groups: readonly ProtocolRoutes[], info: OpenApi
         ),
       };
       if (route.doc.description) operation.description = route.doc.description;
+      if (info.security?.publicOperations.has(route.operationId)) operation.security = [];
       if (params.length > 0) {
         operation.parameters = params.map((name) => ({
           name,
@@ -76,5 +79,25 @@ export function openApiDocument(groups: readonly ProtocolRoutes[], info: OpenApi
     },
     tags: groups.map((g) => ({ name: g.protocol, description: PROTOCOL_TAGS[g.protocol] ?? g.protocol })),
     paths,
+    ...(info.security ? securityParts(info.security.schemes) : {}),
+  };
+}
+
+/**
+ * Auth's part of the document: the schemes (a bearer API key or control-plane token; HTTP basic with the
+ * control plane), required by every operation that does not override it with `security: []`.
+ */
+function securityParts(schemes: readonly ("bearer" | "basic")[]): Record<string, unknown> {
+  const all: Record<string, Record<string, unknown>> = {
+    bearer: {
+      type: "http",
+      scheme: "bearer",
+      description: "An API key of the server's keys file (sk-slw-…) or a control-plane API token (slw_…)",
+    },
+    basic: { type: "http", scheme: "basic", description: "A control-plane user's name and password" },
+  };
+  return {
+    components: { securitySchemes: Object.fromEntries(schemes.map((s) => [s, all[s]])) },
+    security: schemes.map((s) => ({ [s]: [] })),
   };
 }

@@ -5,7 +5,9 @@
  * else that escapes is an internal error (500, logged, no detail shown).
  */
 
-export type LlmErrorType = "invalid_request_error" | "not_found_error" | "rate_limit_error" | "server_error";
+/** `requests` / `tokens`: the limit a 429 hit, as OpenAI names it in rate-limit errors. */
+export type LlmErrorType =
+  "invalid_request_error" | "not_found_error" | "rate_limit_error" | "server_error" | "requests" | "tokens";
 
 export interface LlmErrorOptions {
   status: number;

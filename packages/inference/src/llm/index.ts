@@ -101,3 +101,7 @@ export {
   type Assertion,
   type AssertionResult,
 } from "./loadtest/assertions.js";
+export { RateLimiter, DEFAULT_RATE_WINDOW_MS, type RateLimits, type RateDecision } from "./keys/rate-limiter.js";
+export { UsageLedger, type KeyUsage, type UsageTotals } from "./keys/usage-ledger.js";
+export { LlmAccess, type LlmAccessOptions } from "./server/llm-access.js";
+export { VllmMetrics } from "./server/vllm-metrics.js";

@@ -12,6 +12,7 @@
  */
 import { basename } from "node:path";
 import { integerSetting } from "../config-values.js";
+import { loadDataPlaneAuthConfig, type DataPlaneAuthConfig, type DataPlaneAuthFlags } from "../auth/auth-config.js";
 import { MAX_CHOICES } from "./openai/sampling-params.js";
 import {
   buildRoutingConfig,
@@ -20,7 +21,9 @@ import {
   type RoutingFlags,
 } from "./upstream/routing-config.js";
 
-export interface LlmServeFlags extends RoutingFlags {
+export interface LlmServeFlags extends RoutingFlags, DataPlaneAuthFlags {
+  /** The control plane that `--auth control-plane` asks. */
+  trackingUri?: string;
   model?: string[];
   port?: string;
   host?: string;
@@ -54,6 +57,8 @@ export interface LlmServeConfig {
   gpu: "auto" | false;
   /** Upstream targets, retries, health checks and fallbacks per model name. */
   routing: RoutingConfig;
+  /** Present when callers are authenticated (`--api-keys FILE`, `--auth control-plane`). */
+  auth?: DataPlaneAuthConfig;
 }
 
 /** A routing file (`--routing routing.yaml`) as plain data, parsed by the caller, and its name for messages. */
@@ -123,6 +128,11 @@ export function loadLlmServeConfig(
     throw new LlmServeConfigError(`--gpu: '${gpu}' is not one of auto, false`);
   }
   const parallel = integer("--parallel", flags.parallel, 1, 256) ?? DEFAULT_LLM_PARALLEL;
+  const auth = loadDataPlaneAuthConfig(
+    flags,
+    flags.trackingUri?.trim() || env.SLIPWAY_TRACKING_URI?.trim() || env.MLFLOW_TRACKING_URI?.trim(),
+    (message) => new LlmServeConfigError(message),
+  );
   return {
     models,
     host: flags.host ?? env.SLIPWAY_LLM_HOST ?? "127.0.0.1",
@@ -140,5 +150,6 @@ export function loadLlmServeConfig(
     bodyLimit: integer("--body-limit", flags.bodyLimit, 1024, 1 << 30),
     gpu: gpu === "auto" ? "auto" : false,
     routing,
+    ...(auth === undefined ? {} : { auth }),
   };
 }

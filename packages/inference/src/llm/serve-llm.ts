@@ -16,6 +16,11 @@ import { startLlmServer, type RunningLlmServer } from "./server/llm-server.js";
 import { FallbackProvider } from "./upstream/fallback-provider.js";
 import { UpstreamMetrics } from "./upstream/upstream-metrics.js";
 import { UpstreamProvider, type RouteLog } from "./upstream/upstream-provider.js";
+import type { DataPlaneAuth } from "../auth/data-plane-auth.js";
+import { RateLimiter } from "./keys/rate-limiter.js";
+import { UsageLedger } from "./keys/usage-ledger.js";
+import { LlmAccess } from "./server/llm-access.js";
+import { VllmMetrics } from "./server/vllm-metrics.js";
 
 export interface OpenLlamaOptions {
   gpu: "auto" | false;
@@ -43,6 +48,10 @@ export interface ServeLlmOptions {
   onProgress?: (line: string) => void;
   /** The HTTP server's logger (default: none). */
   logger?: FastifyServerOptions["logger"];
+  /** Authenticates callers (`--api-keys`, `--auth control-plane`); absent: no auth. */
+  auth?: DataPlaneAuth;
+  /** The rate limits' window (default one minute; tests shorten it). */
+  rateWindowMs?: number;
 }
 
 export interface LlmServing {
@@ -53,6 +62,8 @@ export interface LlmServing {
   upstreams: UpstreamProvider[];
   /** What `/metrics` shows. */
   metrics: Registry;
+  /** Keys, limits and usage (`usage.ledger`). */
+  access: LlmAccess;
 }
 
 export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
@@ -62,6 +73,14 @@ export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
   const upstreams: UpstreamProvider[] = [];
   const metrics = new Registry();
   const upstreamMetrics = new UpstreamMetrics(metrics);
+  const access = new LlmAccess({
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
+    limiter: new RateLimiter(options.rateWindowMs === undefined ? {} : { windowMs: options.rateWindowMs }),
+    ledger: new UsageLedger(metrics),
+    vllm: new VllmMetrics(metrics, () =>
+      router.models().map(({ card, provider }) => ({ model: card.id, load: provider.load() })),
+    ),
+  });
   // routing decisions go to the server's log once it exists
   let log: RouteLog = () => {};
   const routeLog: RouteLog = (level, message, record) => log(level, message, record);
@@ -121,12 +140,13 @@ export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
       host: config.host,
       port: config.port,
       metrics,
+      access,
       ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     log = (level, message, record) => server.app.log[level](record, message);
     for (const upstream of upstreams) upstream.open();
-    return { server, router, providers, upstreams, metrics };
+    return { server, router, providers, upstreams, metrics, access };
   } catch (error) {
     await router.close();
     await Promise.allSettled([...providers, ...upstreams].map((p) => p.close()));

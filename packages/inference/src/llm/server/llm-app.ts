@@ -10,6 +10,7 @@ import type { Registry } from "prom-client";
 import { LlmError, toLlmError } from "../errors.js";
 import { llmRoutes } from "./llm-routes.js";
 import type { ModelRouter } from "./model-router.js";
+import type { LlmAccess } from "./llm-access.js";
 
 /** Largest request body: prompts and embedding inputs of a few MB are plausible; more is a mistake. */
 export const DEFAULT_LLM_BODY_LIMIT = 16 * 1024 * 1024;
@@ -20,6 +21,8 @@ export interface LlmAppOptions {
   logger?: FastifyServerOptions["logger"];
   /** Served at `/metrics` (Prometheus text format) when given. */
   metrics?: Registry;
+  /** Keys, rate limits, usage and vLLM's metrics (`GET /v1/usage` too); absent: none of them. */
+  access?: LlmAccess;
 }
 
 interface FastifyClientError {
@@ -45,6 +48,7 @@ export async function buildLlmApp(options: LlmAppOptions): Promise<FastifyInstan
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  if (options.access) app.addHook("onRequest", options.access.authenticate);
 
   app.setErrorHandler(async (error, request, reply) => {
     const mapped = fromFastifyError(error, bodyLimit);
@@ -65,7 +69,7 @@ export async function buildLlmApp(options: LlmAppOptions): Promise<FastifyInstan
     await reply.status(404).type("application/json").send(JSON.stringify(error.toJSON()));
   });
 
-  for (const route of llmRoutes(options.router, options.metrics)) {
+  for (const route of llmRoutes(options.router, options.metrics, options.access)) {
     app.route({ method: route.method, url: route.path, handler: route.handler });
   }
   return app;

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
-import { invalidRequest } from "../errors.js";
+import { invalidRequest, LlmError, modelNotFound } from "../errors.js";
 import { parseChatRequest } from "../openai/chat-request.js";
 import { parseCompletionRequest } from "../openai/completion-request.js";
 import { parseEmbeddingRequest } from "../openai/embedding-request.js";
@@ -16,6 +16,7 @@ import { embeddingList } from "../openai/embedding-response.js";
 import type { WireModel, WireModelList } from "../openai/wire-types.js";
 import type { ModelRouter } from "./model-router.js";
 import { serveGeneration } from "./serve-generation.js";
+import type { Admission, LlmAccess } from "./llm-access.js";
 
 export interface LlmRoute {
   readonly method: "GET" | "POST";
@@ -25,14 +26,26 @@ export interface LlmRoute {
 
 export const IGNORED_PARAMS_HEADER = "x-slipway-ignored-params";
 
-export function llmRoutes(router: ModelRouter, metrics?: Registry): LlmRoute[] {
+/** With `access`: keys, limits, usage accounting and vLLM's metrics (see llm-access.ts). */
+export function llmRoutes(router: ModelRouter, metrics?: Registry, access?: LlmAccess): LlmRoute[] {
+  /** Runs `call` (the provider's answer) for an admitted request, counting a refusal as the key's error. */
+  const provided = async <T>(admission: Admission | undefined, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      admission?.failed();
+      throw error;
+    }
+  };
   return [
     ...(metrics === undefined ? [] : [metricsRoute(metrics)]),
+    ...(access === undefined ? [] : [usageRoute(access)]),
     {
       method: "GET",
       path: "/v1/models",
-      handler: async (_request, reply) => {
-        const body: WireModelList = { object: "list", data: router.models().map((m) => wireModel(m.card)) };
+      handler: async (request, reply) => {
+        const visible = router.models().filter((m) => access?.canUse(request, m.card.id) ?? true);
+        const body: WireModelList = { object: "list", data: visible.map((m) => wireModel(m.card)) };
         await reply.send(body);
       },
     },
@@ -41,6 +54,7 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry): LlmRoute[] {
       path: "/v1/models/:model",
       handler: async (request, reply) => {
         const { model } = request.params as { model: string };
+        if (access && !access.canUse(request, model)) throw modelNotFound(model);
         await reply.send(wireModel(router.resolve(model).card));
       },
     },
@@ -48,18 +62,20 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry): LlmRoute[] {
       method: "POST",
       path: "/v1/chat/completions",
       handler: async (request, reply) => {
+        const started = performance.now();
         const parsed = parseChatRequest(jsonBody(request.body));
         const { provider } = router.resolve(parsed.request.model);
+        const admission = access?.admit(request, reply, parsed.request.model, started);
         const signal = clientSignal(reply);
-        const stream = await provider.chat(parsed.request, signal);
+        const stream = await provided(admission, () => provider.chat(parsed.request, signal));
         await serveGeneration({
           reply,
           kind: "chat",
           identity: { id: `chatcmpl-${newId()}`, created: now(), model: parsed.request.model },
-          stream,
+          stream: admission ? admission.observe(stream, signal) : stream,
           streaming: parsed.stream,
           includeUsage: parsed.includeUsage,
-          headers: responseHeaders(request, parsed.ignored),
+          headers: { ...responseHeaders(request, parsed.ignored), ...admission?.headers },
         });
       },
     },
@@ -67,18 +83,20 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry): LlmRoute[] {
       method: "POST",
       path: "/v1/completions",
       handler: async (request, reply) => {
+        const started = performance.now();
         const parsed = parseCompletionRequest(jsonBody(request.body));
         const { provider } = router.resolve(parsed.request.model);
+        const admission = access?.admit(request, reply, parsed.request.model, started);
         const signal = clientSignal(reply);
-        const stream = await provider.complete(parsed.request, signal);
+        const stream = await provided(admission, () => provider.complete(parsed.request, signal));
         await serveGeneration({
           reply,
           kind: "completion",
           identity: { id: `cmpl-${newId()}`, created: now(), model: parsed.request.model },
-          stream,
+          stream: admission ? admission.observe(stream, signal) : stream,
           streaming: parsed.stream,
           includeUsage: parsed.includeUsage,
-          headers: responseHeaders(request, parsed.ignored),
+          headers: { ...responseHeaders(request, parsed.ignored), ...admission?.headers },
         });
       },
     },
@@ -86,11 +104,14 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry): LlmRoute[] {
       method: "POST",
       path: "/v1/embeddings",
       handler: async (request, reply) => {
+        const started = performance.now();
         const parsed = parseEmbeddingRequest(jsonBody(request.body));
         const { provider } = router.resolve(parsed.request.model);
-        const result = await provider.embed(parsed.request, clientSignal(reply));
+        const admission = access?.admit(request, reply, parsed.request.model, started);
+        const result = await provided(admission, () => provider.embed(parsed.request, clientSignal(reply)));
+        admission?.embedded(result.promptTokens);
         await reply
-          .headers(responseHeaders(request, parsed.ignored))
+          .headers({ ...responseHeaders(request, parsed.ignored), ...admission?.headers })
           .type("application/json")
           .send(JSON.stringify(embeddingList(result, parsed.request.model, parsed.encoding)));
       },
@@ -117,6 +138,40 @@ function metricsRoute(metrics: Registry): LlmRoute {
     path: "/metrics",
     handler: async (_request, reply) => {
       await reply.type(metrics.contentType).send(await metrics.metrics());
+    },
+  };
+}
+
+/**
+ * `GET /v1/usage`: the calling key's totals (requests, tokens, errors; overall and per model). An admin key
+ * (or control-plane admin) may name another key (`?key=NAME`) or, without it, gets every key's usage; so
+ * does anyone when the server has no auth.
+ */
+function usageRoute(access: LlmAccess): LlmRoute {
+  return {
+    method: "GET",
+    path: "/v1/usage",
+    handler: async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const asked = query.key;
+      if (asked !== undefined && (typeof asked !== "string" || asked === "")) {
+        throw invalidRequest("'key' must be the name of one API key", "key", "invalid_type");
+      }
+      const caller = access.caller(request);
+      const admin = access.auth === undefined || caller?.admin === true;
+      if (asked !== undefined && !admin && asked !== caller?.name) {
+        throw new LlmError("Only an admin key may read another key's usage.", {
+          status: 403,
+          type: "invalid_request_error",
+          param: "key",
+          code: "insufficient_permissions",
+        });
+      }
+      if (asked !== undefined || (caller !== undefined && !admin)) {
+        await reply.send(access.ledger.usage(asked ?? caller!.name));
+        return;
+      }
+      await reply.send({ object: "list", data: access.ledger.keys().map((key) => access.ledger.usage(key)) });
     },
   };
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Registry } from "prom-client";
 import { buildLlmApp } from "./llm-app.js";
 import type { ModelRouter } from "./model-router.js";
+import type { LlmAccess } from "./llm-access.js";
 
 export interface StartLlmServerOptions {
   router: ModelRouter;
@@ -17,6 +18,8 @@ export interface StartLlmServerOptions {
   logger?: FastifyServerOptions["logger"];
   /** Served at `/metrics` when given. */
   metrics?: Registry;
+  /** Keys, rate limits, usage accounting and vLLM's metrics. */
+  access?: LlmAccess;
 }
 
 export interface RunningLlmServer {
@@ -35,6 +38,7 @@ export async function startLlmServer(options: StartLlmServerOptions): Promise<Ru
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.access === undefined ? {} : { access: options.access }),
   });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
