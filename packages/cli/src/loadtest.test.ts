@@ -214,6 +214,28 @@ describe("slipway loadtest", () => {
       assert.deepEqual(s.errors, { http_503: 10 });
       assert.equal(s.errorRate, 0.25);
       ordered(s.latency!);
+      // open loop: 20 requests at 200/s, Poisson; the late-send assertion is checked (at most all 20 late)
+      const open = await runSlipway([
+        "loadtest",
+        url,
+        "--protocol",
+        "mlflow",
+        "--body",
+        body,
+        "--rate",
+        "200",
+        "--requests",
+        "20",
+        "--assert",
+        "late_sends<=20",
+      ]);
+      assert.equal(open.code, 0, open.stderr);
+      assert.match(
+        open.stdout,
+        /open loop at 200 requests\/s \(poisson arrivals, at most 1024 in flight\), 20 requests: 20 done/,
+      );
+      assert.match(open.stdout, /late sends\s+\d+ of 20/);
+      assert.match(open.stdout, /assert late_sends<=20\s+ok/);
     } finally {
       mlflow.close();
     }
@@ -246,6 +268,12 @@ describe("slipway loadtest", () => {
       [["loadtest", baseURL, "--model", "tiny", "--endpoint", "embeddings"], /--endpoint: 'embeddings' is not one of/],
       [["loadtest", baseURL, "--protocol", "mlflow"], /--protocol mlflow needs --body FILE/],
       [["loadtest", baseURL, "--protocol", "grpc"], /--protocol: 'grpc' is not one of openai, mlflow/],
+      [["loadtest", baseURL, "--model", "tiny", "--rate", "-3"], /--rate: '-3' is not a number of requests per second/],
+      [["loadtest", baseURL, "--model", "tiny", "--rate", "0"], /--rate: '0' is not a number of requests per second/],
+      [
+        ["loadtest", baseURL, "--model", "tiny", "--rate", "5", "--arrivals", "bursty"],
+        /--arrivals: 'bursty' is not one of/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await runSlipway(args);

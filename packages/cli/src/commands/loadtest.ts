@@ -1,8 +1,8 @@
 /**
  * `slipway loadtest [URL] --model NAME`: load-tests an OpenAI-compatible server (Slipway's
  * `llm serve`, vLLM, TGI, Ollama, llama.cpp's server) or, with `--protocol mlflow --body FILE`, a model
- * server's `/invocations`. A closed loop of `--concurrency` clients, for `--requests N` or
- * `--duration 30s`. Prints latency percentiles (end to end; with `--stream` also time to first token
+ * server's `/invocations`. A closed loop of `--concurrency` clients, or an open loop of `--rate N` requests per
+ * second (Poisson or uniform arrivals), for `--requests N` or `--duration 30s`. Prints latency percentiles (end to end; with `--stream` also time to first token
  * and time per output token), requests/s, output tokens/s and errors by kind, as a table or `--json`.
  * `--assert "p99_ttft_ms<500,error_rate<0.01"` exits 1 when one fails (for CI); exit 2 on bad usage.
  */
@@ -28,7 +28,9 @@ interface LoadTestFlags {
   model?: string;
   protocol: string;
   endpoint: string;
-  concurrency: string;
+  concurrency?: string;
+  rate?: string;
+  arrivals: string;
   requests?: string;
   duration?: string;
   promptTokens: string;
@@ -91,9 +93,22 @@ async function loadOptions(positional: string | undefined, flags: LoadTestFlags)
       throw new UsageError(`--api-key-env: the environment variable ${flags.apiKeyEnv} is not set`);
     }
   }
+  let rate: number | undefined;
+  if (flags.rate !== undefined) {
+    rate = Number(flags.rate);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(flags.rate) || !(rate > 0) || rate > 1_000_000) {
+      throw new UsageError(`--rate: '${flags.rate}' is not a number of requests per second above 0`);
+    }
+  }
+  const arrivals = flags.arrivals as "poisson" | "uniform";
+  if (!["poisson", "uniform"].includes(arrivals)) {
+    throw new UsageError(`--arrivals: '${arrivals}' is not one of poisson, uniform`);
+  }
   const common = {
     url: checkUrl(urlText),
-    concurrency: whole(flags.concurrency, "--concurrency", 1, 10_000),
+    // open loop: the cap on requests in flight (default high: the schedule, not the client, sets the pace)
+    concurrency: whole(flags.concurrency ?? (rate === undefined ? "8" : "1024"), "--concurrency", 1, 10_000),
+    ...(rate === undefined ? {} : { rate, arrivals }),
     ...(requests === undefined ? {} : { requests }),
     ...(durationMs === undefined ? {} : { durationMs }),
     timeoutMs,
@@ -210,7 +225,12 @@ export function registerLoadTest(program: Command): void {
     .option("--model <name>", "the model to request (openai)")
     .option("--protocol <protocol>", "openai | mlflow (POST --body to /invocations)", "openai")
     .option("--endpoint <endpoint>", "chat | completions (openai)", "chat")
-    .option("--concurrency <n>", "requests in flight at once (closed loop)", "8")
+    .option(
+      "--concurrency <n>",
+      "closed loop: clients, each sending its next request when the last ends (default 8); with --rate: the most requests in flight (default 1024)",
+    )
+    .option("--rate <n>", "open loop: send N requests per second whatever the server's pace (reports late sends)")
+    .option("--arrivals <kind>", "open loop: poisson (random gaps, as vLLM's benchmark) or uniform", "poisson")
     .option("--requests <n>", `requests to send (default ${DEFAULT_LOAD_REQUESTS})`)
     .option("--duration <duration>", "send for this long instead (e.g. 30s, 5m)")
     .option("--prompt-tokens <n>", "prompt length in tokens, about (openai)", String(DEFAULT_PROMPT_TOKENS))

@@ -49,6 +49,9 @@ export const ASSERTABLE_METRICS: ReadonlyMap<string, (s: LoadTestSummary) => num
   ["p50", (s: LoadTestSummary) => s.latency?.p50],
   ["p90", (s: LoadTestSummary) => s.latency?.p90],
   ["p99", (s: LoadTestSummary) => s.latency?.p99],
+  // open loop (--rate): did the server keep up with the schedule?
+  ["late_sends", (s: LoadTestSummary) => s.lateSends],
+  ["p99_send_lag_ms", (s: LoadTestSummary) => s.sendLag?.p99],
 ]);
 
 export function parseAssertions(text: string): Assertion[] {

@@ -39,7 +39,11 @@ export interface LoadTestTarget {
 }
 
 export interface LoadTestSettings {
+  /** Closed loop: clients; open loop: the cap on requests in flight. */
   readonly concurrency: number;
+  /** Open loop: requests per second scheduled, and how their send times were drawn. */
+  readonly rate?: number;
+  readonly arrivals?: "poisson" | "uniform";
   readonly requests: number | undefined;
   readonly durationMs: number | undefined;
   readonly promptTokens: number | undefined;
@@ -64,13 +68,24 @@ export interface LoadTestSummary {
   readonly latency: Distribution | undefined;
   readonly ttft: Distribution | undefined;
   readonly tpot: Distribution | undefined;
+  /**
+   * Open loop: how much later than scheduled each request was sent (ms): 0 when the client kept to the schedule;
+   * large when `concurrency` requests were already in flight, i.e. the server could not keep up with the rate.
+   */
+  readonly sendLag?: Distribution;
+  /** Open loop: requests sent more than 10 ms after their scheduled time. */
+  readonly lateSends?: number;
 }
+
+/** A send later than this after its scheduled time counts as late (timer and event-loop jitter stay below it). */
+export const LATE_SEND_MS = 10;
 
 /** Collects samples as a run goes. */
 export class LoadSamples {
   private readonly latency: number[] = [];
   private readonly ttft: number[] = [];
   private readonly tpot: number[] = [];
+  private readonly lag: number[] = [];
   private readonly errors = new Map<string, number>();
   private promptTokens = 0;
   private promptCounted = 0;
@@ -84,6 +99,11 @@ export class LoadSamples {
 
   get errorCount(): number {
     return this.failed;
+  }
+
+  /** Open loop: one request's send lag, in ms. */
+  addLag(ms: number): void {
+    this.lag.push(Math.max(0, ms));
   }
 
   add(sample: RequestSample): void {
@@ -124,6 +144,9 @@ export class LoadSamples {
       latency: distribution(this.latency),
       ttft: distribution(this.ttft),
       tpot: distribution(this.tpot),
+      ...(settings.rate === undefined
+        ? {}
+        : { sendLag: distribution(this.lag), lateSends: this.lag.filter((ms) => ms > LATE_SEND_MS).length }),
     };
   }
 }
@@ -161,9 +184,13 @@ export function formatLoadTestReport(s: LoadTestSummary): string {
     settings.requests !== undefined
       ? `${settings.requests} requests`
       : `${((settings.durationMs ?? 0) / 1000).toFixed(0)} s`;
+  const shape =
+    settings.rate === undefined
+      ? `concurrency ${settings.concurrency}`
+      : `open loop at ${settings.rate} requests/s (${settings.arrivals ?? "poisson"} arrivals, at most ${settings.concurrency} in flight)`;
   const lines = [
     `Load test of ${target.url} (${what})`,
-    `  concurrency ${settings.concurrency}, ${plan}: ${s.requests} done in ${(s.elapsedMs / 1000).toFixed(2)} s` +
+    `  ${shape}, ${plan}: ${s.requests} done in ${(s.elapsedMs / 1000).toFixed(2)} s` +
       (target.protocol === "openai" && settings.maxTokens !== undefined
         ? ` (prompt ≈${settings.promptTokens ?? "?"} tokens, max_tokens ${settings.maxTokens})`
         : ""),
@@ -187,6 +214,13 @@ export function formatLoadTestReport(s: LoadTestSummary): string {
     lines.push("");
   }
   lines.push(`  requests/s        ${s.requestsPerSecond.toFixed(1)}`);
+  if (s.sendLag !== undefined && s.lateSends !== undefined) {
+    lines.push(
+      `  late sends        ${s.lateSends} of ${s.sendLag.count} more than ${LATE_SEND_MS} ms behind schedule` +
+        ` (lag p50 ${ms(s.sendLag.p50)}, p99 ${ms(s.sendLag.p99)}, max ${ms(s.sendLag.max)} ms)` +
+        (s.lateSends > 0 ? ": the server did not keep up with the rate (or the client could not send that fast)" : ""),
+    );
+  }
   if (target.protocol === "openai") {
     lines.push(`  output tokens/s   ${s.outputTokensPerSecond.toFixed(1)}`);
     const per = [

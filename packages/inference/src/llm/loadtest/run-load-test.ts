@@ -1,9 +1,17 @@
 /**
- * `slipway loadtest`: a closed-loop load generator for OpenAI-compatible servers (ours, vLLM, TGI,
- * Ollama, llama.cpp's server) and for the model server's MLflow `/invocations`. `concurrency` workers
- * each send a request, wait for its last byte, and send the next, until `requests` have been sent or
- * `durationMs` has passed (requests in flight then finish and count). The caller gets the summary
- * (see `load-report.ts`) and, while it runs, progress callbacks.
+ * `slipway loadtest`: a load generator for OpenAI-compatible servers (ours, vLLM, TGI, Ollama, llama.cpp's
+ * server) and for the model server's MLflow `/invocations`, until `requests` have been sent or `durationMs` has
+ * passed (requests in flight then finish and count). Two shapes of load:
+ *
+ * - closed loop (default): `concurrency` workers each send a request, wait for its last byte, and send the next.
+ *   The server sets the pace: a slow server receives fewer requests, which hides how slow it would be under a
+ *   fixed demand (coordinated omission).
+ * - open loop (`rate`): requests are sent on a schedule of `rate` per second — Poisson arrivals by default, as
+ *   vLLM's serving benchmark draws them, or evenly spaced — whatever the server does; `concurrency` caps the
+ *   requests in flight. A request sent later than its scheduled time (the cap was reached, or the client could
+ *   not keep up) is counted, and its lag reported, so an overloaded server cannot pass for a fast one.
+ *
+ * The caller gets the summary (see `load-report.ts`) and, while it runs, progress callbacks.
  */
 import { LoadSamples, type LoadTestSummary } from "./load-report.js";
 import { newLoadAgent, runRequest, syntheticPrompt, type RequestPlan } from "./load-request.js";
@@ -16,7 +24,14 @@ export interface LoadTestOptions {
   endpoint?: "chat" | "completions";
   /** OpenAI: the model name. */
   model?: string;
+  /** Closed loop: the number of clients; open loop: the most requests in flight at once. */
   concurrency: number;
+  /** Open loop: requests per second to send, whatever the server's pace. */
+  rate?: number;
+  /** Open loop: `poisson` (exponential gaps, the default) or `uniform` (1 / rate apart). */
+  arrivals?: "poisson" | "uniform";
+  /** Open loop: seed of the Poisson schedule (default 1: the same run twice sends at the same times). */
+  seed?: number;
   /** Requests to send; or */
   requests?: number;
   /** how long to keep sending. */
@@ -92,6 +107,26 @@ export function requestPlan(options: LoadTestOptions): RequestPlan {
   };
 }
 
+/** Send times of an open-loop run, in ms from its start: Poisson arrivals (seeded) or evenly spaced. */
+export function* arrivalTimes(rate: number, arrivals: "poisson" | "uniform", seed = 1): Generator<number, never> {
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be a positive number, got ${rate}`);
+  const gapMs = 1000 / rate;
+  let state = seed >>> 0 || 1;
+  // mulberry32: small, seeded, uniform on [0, 1)
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  let at = 0;
+  for (;;) {
+    yield at;
+    at += arrivals === "uniform" ? gapMs : -Math.log(1 - uniform()) * gapMs;
+  }
+}
+
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSummary> {
   const plan = requestPlan(options);
   const planned = options.durationMs === undefined ? (options.requests ?? DEFAULT_LOAD_REQUESTS) : undefined;
@@ -114,18 +149,39 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
       ),
     });
   const ticker = options.onProgress ? setInterval(progress, options.progressIntervalMs ?? 200) : undefined;
+  const record = (sample: Awaited<ReturnType<typeof runRequest>>) => {
+    // requests cut off by Ctrl-C are not the server's errors
+    if (sample.errorKind !== "cancelled") samples.add(sample);
+    finished = performance.now();
+  };
   try {
-    await Promise.all(
-      Array.from({ length: options.concurrency }, async () => {
-        while (more()) {
-          const index = sent++;
-          const sample = await runRequest(plan, index, agent, stop);
-          // requests cut off by Ctrl-C are not the server's errors
-          if (sample.errorKind !== "cancelled") samples.add(sample);
-          finished = performance.now();
-        }
-      }),
-    );
+    if (options.rate === undefined) {
+      await Promise.all(
+        Array.from({ length: options.concurrency }, async () => {
+          while (more()) record(await runRequest(plan, sent++, agent, stop));
+        }),
+      );
+    } else {
+      // open loop: send on the schedule; past `concurrency` in flight, wait for a slot (and count the lag)
+      const inFlight = new Set<Promise<void>>();
+      const schedule = arrivalTimes(options.rate, options.arrivals ?? "poisson", options.seed);
+      for (;;) {
+        const due = started + schedule.next().value;
+        if (planned === undefined && due - started >= (options.durationMs ?? 0)) break;
+        if (!more()) break;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait, stop);
+        while (inFlight.size >= options.concurrency && !stop.aborted) await Promise.race(inFlight);
+        if (stop.aborted) break;
+        samples.addLag(performance.now() - due);
+        const request: Promise<void> = runRequest(plan, sent++, agent, stop).then((sample) => {
+          inFlight.delete(request);
+          record(sample);
+        });
+        inFlight.add(request);
+      }
+      await Promise.all(inFlight);
+    }
   } finally {
     clearInterval(ticker);
     agent.destroy();
@@ -141,6 +197,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     },
     {
       concurrency: options.concurrency,
+      ...(options.rate === undefined ? {} : { rate: options.rate, arrivals: options.arrivals ?? "poisson" }),
       requests: planned,
       durationMs: options.durationMs,
       promptTokens: plan.protocol === "openai" ? (options.promptTokens ?? DEFAULT_PROMPT_TOKENS) : undefined,
@@ -148,4 +205,17 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     },
     finished - started,
   );
+}
+
+/** Resolves after `ms`, or at once when `stop` aborts. */
+function sleep(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      stop.removeEventListener("abort", done);
+      resolve();
+    }
+    stop.addEventListener("abort", done, { once: true });
+  });
 }
