@@ -12,3 +12,4 @@ export {
 export * from "./text-drift.js";
 export * from "./multivariate-drift.js";
 export * from "./pca.js";
+export { datasetDriftInWorker, type WorkerDriftOptions } from "./drift-worker.js";

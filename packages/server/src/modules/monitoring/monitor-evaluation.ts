@@ -15,11 +15,11 @@
  */
 import {
   Random,
-  datasetDrift,
+  datasetDriftInWorker,
   tableFromColumns,
   tableFromRecords,
   type DatasetDrift,
-  type DatasetDriftOptions,
+  type WorkerDriftOptions,
   type Table,
   type TableColumnType,
 } from "@slipway/ml";
@@ -170,7 +170,7 @@ function currentTable(records: readonly Record<string, unknown>[], reference: Ta
   return tableFromRecords(records, { types });
 }
 
-function driftOptions(def: MonitorDefinition): DatasetDriftOptions {
+function driftOptions(def: MonitorDefinition): WorkerDriftOptions {
   const d = def.drift;
   return {
     ...(d.defaults === undefined ? {} : { defaults: d.defaults }),
@@ -353,7 +353,7 @@ export async function evaluateWindow(
       window.sample.map((r) => r.inputs),
       reference,
     );
-    featureDrift = datasetDrift(pick(reference, inputColumns), current, {
+    featureDrift = await datasetDriftInWorker(pick(reference, inputColumns), current, {
       ...options,
       ...(def.drift.columns === undefined ? {} : { columns: def.drift.columns }),
       ...(def.drift.exclude === undefined ? {} : { exclude: def.drift.exclude }),
@@ -377,7 +377,7 @@ export async function evaluateWindow(
         window.sample.map((r) => predictionColumns(r.outputs)),
         reference,
       );
-      predictionDrift = datasetDrift(pick(reference, predictionCols), current, options);
+      predictionDrift = await datasetDriftInWorker(pick(reference, predictionCols), current, options);
       base.prediction_drift = driftSummary(predictionDrift);
       findings.push(...predictionDrift.findings.map((f) => ({ column: f.column, kind: f.kind, message: f.message })));
     } catch (error) {
