@@ -13,6 +13,7 @@ import { registerGate } from "./commands/gate.js";
 import { registerGc } from "./commands/gc.js";
 import { registerLlm } from "./commands/llm.js";
 import { registerLoadTest } from "./commands/loadtest.js";
+import { registerLogin } from "./commands/login.js";
 import { registerModels } from "./commands/models.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerMonitorApply } from "./commands/monitor-apply.js";
@@ -21,6 +22,8 @@ import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
 import { registerServer } from "./commands/server.js";
 import { registerSimulateTraffic } from "./commands/simulate-traffic.js";
+import { registerTokens } from "./commands/tokens.js";
+import { registerUsers } from "./commands/users.js";
 import { registerWorker } from "./commands/worker.js";
 import { UsageError } from "./errors.js";
 import { cliVersion } from "./version.js";
@@ -50,6 +53,9 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerLlm(program);
   registerLoadTest(program);
+  registerUsers(program);
+  registerTokens(program);
+  registerLogin(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

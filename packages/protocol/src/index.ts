@@ -9,3 +9,4 @@ export * from "./slipway/registry-events-api.js";
 export * from "./slipway/inference-log-api.js";
 export * from "./slipway/monitors-api.js";
 export * from "./slipway/deployments-api.js";
+export * from "./slipway/auth-api.js";

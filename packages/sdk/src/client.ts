@@ -21,6 +21,7 @@ import {
   type TrackingMethod,
 } from "@slipway/protocol";
 import { ArtifactClient } from "./artifacts.js";
+import { authorizationFromEnv, savedToken } from "./credentials.js";
 import { encodeQuery } from "./query-string.js";
 import { HttpTransport, type HttpTransportOptions, type RetryPolicy } from "./http-transport.js";
 
@@ -38,6 +39,17 @@ export function resolveTrackingUri(env: Readonly<Record<string, string | undefin
   return DEFAULT_TRACKING_URI;
 }
 
+/** The Authorization header for a tracking URI: MLflow's environment variables first, then `slipway login`'s file. */
+export async function resolveCredentials(
+  trackingUri: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const fromEnv = authorizationFromEnv(env);
+  if (fromEnv) return fromEnv;
+  const token = await savedToken(trackingUri, env);
+  return token === undefined ? undefined : `Bearer ${token}`;
+}
+
 export interface TrackingClientOptions {
   /** Default: `resolveTrackingUri()`. Must be http(s); `user:pass@` becomes a Basic auth header. */
   trackingUri?: string;
@@ -52,6 +64,12 @@ export interface TrackingClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Per artifact upload/download request. Default 30 minutes. 0 = none. */
   artifactTimeoutMs?: number;
+  /**
+   * Where credentials come from when neither `headers` nor the URL carry any: MLFLOW_TRACKING_TOKEN, then
+   * MLFLOW_TRACKING_USERNAME + MLFLOW_TRACKING_PASSWORD, then the `slipway login` credentials file. Default
+   * `process.env`; `false` sends none.
+   */
+  credentialsEnv?: NodeJS.ProcessEnv | false;
   /** @internal Test hooks forwarded to the transport. */
   transport?: Pick<HttpTransportOptions, "sleep" | "random">;
 }
@@ -121,8 +139,10 @@ export class TrackingClientBase {
       ...options.retry,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
     };
+    const env = options.credentialsEnv ?? process.env;
     this.transport = new HttpTransport({
       baseUrl: uri,
+      ...(env === false ? {} : { credentials: () => resolveCredentials(uri, env) }),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

@@ -5,6 +5,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { MlflowError } from "@slipway/protocol";
+import { authenticationHint } from "./credentials.js";
 import { errorFromResponse } from "./http-errors.js";
 import { SDK_VERSION } from "./version.js";
 
@@ -37,6 +38,11 @@ export interface HttpTransportOptions {
   /** Per attempt, covering the whole exchange (request, answer and reading the body). 0 = none. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * The Authorization header to send when `headers` and the URL carry none, looked up on the first request (it
+   * may read a file): see credentials.ts.
+   */
+  credentials?: () => Promise<string | undefined>;
   /** @internal Test hook: how to wait between attempts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** @internal Test hook: the jitter source, in [0, 1). */
@@ -112,6 +118,7 @@ export class HttpTransport {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly options: HttpTransportOptions;
+  private lazyAuthorization: Promise<string | undefined> | undefined;
 
   constructor(options: HttpTransportOptions) {
     this.options = options;
@@ -131,13 +138,23 @@ export class HttpTransport {
 
   /** The same settings (headers, timeout, retries) against another server root. */
   withBaseUrl(baseUrl: string): HttpTransport {
-    return new HttpTransport({ ...this.options, baseUrl });
+    // saved or environment credentials belong to the tracking server: never hand them to another origin
+    const sameOrigin = new URL(splitCredentials(baseUrl).url).origin === new URL(this.baseUrl).origin;
+    const { credentials, ...rest } = this.options;
+    return new HttpTransport({ ...rest, ...(sameOrigin && credentials ? { credentials } : {}), baseUrl });
   }
 
   /** The backoff before retry number `retry` (0-based): half fixed, half random ("equal jitter"). */
   backoffMs(retry: number): number {
     const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** retry);
     return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
+  }
+
+  /** The credentials provider's header, looked up once, unless an explicit Authorization header is set. */
+  private authorization(): Promise<string | undefined> {
+    if (this.headers.authorization !== undefined || !this.options.credentials) return Promise.resolve(undefined);
+    this.lazyAuthorization ??= this.options.credentials();
+    return this.lazyAuthorization;
   }
 
   async request<T>(req: HttpRequest<T>): Promise<T> {
@@ -159,6 +176,7 @@ export class HttpTransport {
     if (req.signal?.aborted) throw req.signal.reason;
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const body = req.body ? await req.body() : undefined;
+    const authorization = await this.authorization();
     const controller = new AbortController();
     const onUserAbort = () => controller.abort(req.signal?.reason);
     req.signal?.addEventListener("abort", onUserAbort, { once: true });
@@ -169,7 +187,11 @@ export class HttpTransport {
       try {
         response = await this.fetchImpl(url, {
           method: req.method,
-          headers: { ...this.headers, ...lowerCaseKeys(req.headers) },
+          headers: {
+            ...(authorization === undefined ? {} : { authorization }),
+            ...this.headers,
+            ...lowerCaseKeys(req.headers),
+          },
           body,
           signal: controller.signal,
           ...(isStream(body) ? { duplex: "half" as const } : {}),
@@ -200,6 +222,12 @@ export class HttpTransport {
         method: req.method,
         url,
       });
+      if (response.status === 401) {
+        throw new MlflowError(error.code, `${error.message} (${authenticationHint(this.baseUrl)})`, {
+          status: 401,
+          cause: error,
+        });
+      }
       if (!isRetryableStatus(response.status)) throw error;
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       if (retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs) throw error;

@@ -20,3 +20,4 @@ export * from "./data/index.js";
 export * from "./pipelines/index.js";
 export { manifestDigest, type CacheOptions, type ManifestEntry, type PackageFile } from "./model-cache.js";
 export { SDK_VERSION } from "./version.js";
+export * from "./credentials.js";

@@ -14,3 +14,5 @@ export { openArtifactRepository } from "./artifacts/registry.js";
 export type { ArtifactRepository } from "./artifacts/artifact-repository.js";
 export { parseCron, CronError, type CronSchedule } from "./modules/monitoring/cron.js";
 export type { MonitorService, AlertTransition, AlertListener } from "./modules/monitoring/monitor-service.js";
+export { AuthService, type AuthServiceOptions } from "./modules/auth/auth-service.js";
+export { isLoopbackHost } from "./platform/config.js";

@@ -13,6 +13,9 @@ import { MonitorScheduler, type MonitorSchedulerOptions } from "./modules/monito
 import { MonitorService } from "./modules/monitoring/monitor-service.js";
 import { DeploymentController } from "./modules/deployments/deployment-controller.js";
 import { DeploymentService } from "./modules/deployments/deployment-service.js";
+import { AuthService, type AuthServiceOptions } from "./modules/auth/auth-service.js";
+import { OidcDiscoveryError } from "./modules/auth/oidc-discovery.js";
+import { OidcRelyingParty } from "./modules/auth/oidc-relying-party.js";
 import { schemaStatus, upgrade } from "./platform/db/migrate.js";
 import { openDb } from "./platform/db/open-db.js";
 import type { SqlDb } from "./platform/db/sql-db.js";
@@ -34,6 +37,8 @@ export interface RunningServer {
   deployments: DeploymentService;
   /** Steps, promotes and rolls back canaries. */
   deploymentController: DeploymentController;
+  /** Users, tokens, sessions and permissions: present when the server runs with `--auth`. */
+  auth?: AuthService;
   /** http://host:port the server listens on. */
   url: string;
   close(): Promise<void>;
@@ -75,6 +80,8 @@ export async function startServer(
     monitors?: { scheduler?: MonitorSchedulerOptions; alerts?: AlertDispatcherOptions; maxRows?: number };
     /** `tickMs`: how often the canary controller looks at deployments (default 500 ms). */
     deployments?: { tickMs?: number };
+    /** Tuning of authentication (lockout, limits, hashing cost) when `config.auth` is on. */
+    auth?: Omit<AuthServiceOptions, "db" | "defaultPermission">;
   } = {},
 ): Promise<RunningServer> {
   const db = await openStore(config.backendStoreUri, { autoUpgradeEmpty: true });
@@ -99,6 +106,22 @@ export async function startServer(
       log: (message, error) => log(message, error),
     });
     const deployments = new DeploymentService({ db, registry, log: (message, error) => log(message, error) });
+    const auth =
+      config.auth || config.bootstrapAdmin
+        ? new AuthService({ ...options.auth, db, defaultPermission: config.defaultPermission ?? "READ" })
+        : undefined;
+    if (auth && config.bootstrapAdmin) {
+      await auth.ensureAdmin(config.bootstrapAdmin.username, config.bootstrapAdmin.password);
+    }
+    let oidc: OidcRelyingParty | undefined;
+    if (auth && config.auth && config.oidc) {
+      try {
+        oidc = await OidcRelyingParty.open(config.oidc, auth);
+      } catch (error) {
+        if (!(error instanceof OidcDiscoveryError)) throw error;
+        throw new ConfigError(`--oidc-issuer: ${error.message}`, { cause: error });
+      }
+    }
     const app = await buildApp({
       tracking,
       registry,
@@ -111,6 +134,8 @@ export async function startServer(
       version: slipwayVersion(),
       logger: config.logLevel === "silent" ? false : { level: config.logLevel },
       ...(config.uiDir === undefined ? {} : { uiDir: config.uiDir }),
+      ...(auth && config.auth ? { auth, db } : {}),
+      ...(oidc ? { oidc } : {}),
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
@@ -141,6 +166,7 @@ export async function startServer(
       scheduler,
       deployments,
       deploymentController,
+      ...(auth && config.auth ? { auth } : {}),
       url: `http://${hostForUrl}:${port}`,
       async close() {
         if (closed) return;

@@ -25,13 +25,59 @@ export function registerServer(program: Command): void {
       "--no-monitor-scheduler",
       "do not run monitors on their schedules in this process (env SLIPWAY_MONITOR_SCHEDULER=false)",
     )
+    .option(
+      "--public-url <url>",
+      "the URL people open the server at, e.g. https://slipway.example.com (env SLIPWAY_PUBLIC_URL)",
+    )
+    .option(
+      "--oidc-issuer <url>",
+      "single sign-on: the OpenID Connect provider's issuer URL; needs --auth (env SLIPWAY_OIDC_ISSUER)",
+    )
+    .option(
+      "--oidc-client-id <id>",
+      "single sign-on: the client id registered at the provider (env SLIPWAY_OIDC_CLIENT_ID)",
+    )
+    .option(
+      "--oidc-client-secret <secret>",
+      "single sign-on: the client secret; prefer env SLIPWAY_OIDC_CLIENT_SECRET (flags show in process lists)",
+    )
+    .option(
+      "--oidc-redirect-url <url>",
+      "single sign-on: the redirect URI registered at the provider (env SLIPWAY_OIDC_REDIRECT_URL; default <public url>/api/2.0/slipway/auth/oidc/callback)",
+    )
+    .option(
+      "--oidc-scopes <scopes>",
+      "single sign-on: scopes to request (env SLIPWAY_OIDC_SCOPES; default 'openid profile email', plus 'groups' when offered)",
+    )
+    .option(
+      "--oidc-groups-claim <claim>",
+      "single sign-on: the claim listing a user's groups (env SLIPWAY_OIDC_GROUPS_CLAIM; default groups)",
+    )
+    .option(
+      "--oidc-admin-groups <a,b>",
+      "single sign-on: members of these groups are admins (env SLIPWAY_OIDC_ADMIN_GROUPS)",
+    )
+    .option(
+      "--oidc-allowed-groups <a,b>",
+      "single sign-on: only members of these groups (or admin groups) may sign in (env SLIPWAY_OIDC_ALLOWED_GROUPS)",
+    )
+    .option("--auth", "require authentication on every request (env SLIPWAY_AUTH=true); see docs/auth.md")
+    .option(
+      "--default-permission <permission>",
+      "with --auth: READ|EDIT|MANAGE|NO_PERMISSIONS where none is recorded (env SLIPWAY_DEFAULT_PERMISSION; default READ)",
+    )
+    .option(
+      "--insecure-no-auth",
+      "allow binding a non-loopback --host without --auth (only behind something that authenticates requests)",
+    )
     .action(async (flags: ServerFlags, command: Command) => {
       // commander defaults a --no-* flag to true: leave it to the environment unless it was given
       if (command.getOptionValueSource("monitorScheduler") === "default") delete flags.monitorScheduler;
       const config = loadServerConfig(flags);
       const server = await startServer(config);
       process.stdout.write(
-        `Slipway tracking server listening on ${server.url}\n  backend store: ${redact(config.backendStoreUri)}\n  artifacts:     ${config.artifactsDestination}\n`,
+        `Slipway tracking server listening on ${server.url}\n  backend store: ${redact(config.backendStoreUri)}\n  artifacts:     ${config.artifactsDestination}\n` +
+          `  auth:          ${config.auth ? `on (default permission ${config.defaultPermission ?? "READ"})` : "off"}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {

@@ -3,6 +3,13 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { MlflowError, parseJson } from "@slipway/protocol";
 import type { ArtifactRepository } from "../../artifacts/artifact-repository.js";
 import { registerArtifactProxyRoutes } from "../../modules/artifacts-proxy/routes.js";
+import { registerAuthentication, type AuthenticationOptions } from "../../modules/auth/auth-hooks.js";
+import { registerAuthRoutes } from "../../modules/auth/auth-routes.js";
+import { registerAuthorization } from "../../modules/auth/authorization.js";
+import type { SqlDb } from "../db/sql-db.js";
+import type { AuthService } from "../../modules/auth/auth-service.js";
+import type { OidcRelyingParty } from "../../modules/auth/oidc-relying-party.js";
+import { registerOidcRoutes } from "../../modules/auth/oidc-routes.js";
 import type { DeploymentService } from "../../modules/deployments/deployment-service.js";
 import { registerDeploymentRoutes } from "../../modules/deployments/routes.js";
 import type { InferenceLogService } from "../../modules/monitoring/inference-log-service.js";
@@ -39,6 +46,13 @@ export interface AppDeps {
   bodyLimit?: number;
   /** The web UI bundle served at `/` (default: the installed `@slipway/ui`). */
   uiDir?: string;
+  /** Authentication (`--auth`): every request outside the public paths needs credentials; auth routes mounted. */
+  auth?: AuthService;
+  /** The database, for the authorization layer's look-ups that no service offers (feedback labels' models). */
+  db?: SqlDb;
+  authOptions?: AuthenticationOptions;
+  /** Single sign-on (`--oidc-*`, with `auth`): its login and callback routes are mounted when present. */
+  oidc?: OidcRelyingParty;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -78,6 +92,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return sendError(reply, error);
   });
 
+  // before any route, so that no route is reachable without it
+  if (deps.auth) registerAuthentication(app, deps.auth, deps.authOptions);
+  // what each caller may do; also before any route, to see every route registered (it refuses unlisted ones)
+  if (deps.auth) {
+    const auth = deps.auth;
+    registerAuthorization(app, {
+      auth,
+      tracking: deps.tracking,
+      ...(deps.registry ? { registry: deps.registry } : {}),
+      ...(deps.monitors ? { monitors: deps.monitors } : {}),
+      ...(deps.deployments ? { deployments: deps.deployments } : {}),
+      ...(deps.db ? { db: deps.db } : {}),
+      renameModelPermissions: (from, to) => auth.renameRegisteredModel(from, to),
+      deleteModelPermissions: (name) => auth.deleteResourcePermissions("registered_model", name),
+    });
+  }
+
   const { requests, duration } = deps.metrics;
   app.addHook("onResponse", (request, reply, done) => {
     const labels = {
@@ -97,6 +128,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
 
+  if (deps.auth) registerAuthRoutes(app, deps.auth);
+  registerOidcRoutes(app, { ...(deps.oidc ? { oidc: deps.oidc } : {}), ...(deps.auth ? { auth: deps.auth } : {}) });
   registerTrackingRoutes(app, deps.tracking);
   if (deps.registry) registerRegistryRoutes(app, deps.registry);
   if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks);
