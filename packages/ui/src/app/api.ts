@@ -6,6 +6,8 @@
 import { parseJson } from "@slipway/protocol";
 import type {
   AliasHistoryResponse,
+  Deployment,
+  DeploymentEvent,
   Experiment,
   FileInfo,
   MetricWithRunId,
@@ -22,6 +24,7 @@ import type {
 
 export type { Experiment, FileInfo, MetricWithRunId, ModelVersion, Monitor, RegisteredModel, Run, RunInfo };
 export type { MonitorAlert, MonitorWindow, MonitorWindowInfo, ViewType };
+export type { Deployment, DeploymentEvent };
 
 /** An error from the API (or from reaching it), in words. */
 export class ApiError extends Error {
@@ -71,9 +74,42 @@ const CODE_WORDS: Record<string, string> = {
   TEMPORARILY_UNAVAILABLE: "The server is busy or shutting down",
 };
 
+/**
+ * The CSRF token of the signed-in UI session, held in memory only (never in storage a script could read later):
+ * the server requires it as X-CSRF-Token on every cookie-authenticated write.
+ */
+let csrfToken: string | undefined;
+
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+/** While the session is being read at start-up, writes wait for it (the UI's searches are POSTs, too). */
+let csrfPending: Promise<unknown> | undefined;
+
+export function holdWritesUntil(pending: Promise<unknown>): void {
+  const settled: Promise<unknown> = pending
+    .catch(() => undefined)
+    .finally(() => {
+      if (csrfPending === settled) csrfPending = undefined;
+    });
+  csrfPending = settled;
+}
+
+const unauthenticatedListeners = new Set<() => void>();
+
+/** Calls `listener` whenever the server answers 401 (no session, or it expired); returns the unsubscribe. */
+export function onUnauthenticated(listener: () => void): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
 export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const url = `${BASE}${path}${encodeQuery(options.query)}`;
+  const write = method !== "GET" && method !== "HEAD";
+  if (write && csrfPending !== undefined) await csrfPending;
   const headers: Record<string, string> = { accept: "application/json", ...options.headers };
+  if (write && csrfToken !== undefined) headers["x-csrf-token"] = csrfToken;
   const init: RequestInit = { method, headers };
   if (options.body !== undefined) {
     headers["content-type"] = "application/json";
@@ -104,6 +140,7 @@ export async function request<T>(method: string, path: string, options: RequestO
       );
     }
   }
+  if (response.status === 401) for (const listener of unauthenticatedListeners) listener();
   if (!response.ok) {
     const body = json as { error_code?: string; message?: string };
     const code = body.error_code ?? `HTTP_${response.status}`;
@@ -241,3 +278,45 @@ export const listAlerts = (name: string, signal?: AbortSignal) =>
   request<{ alerts?: MonitorAlert[] }>("GET", `/slipway/monitors/${seg(name)}/alerts`, signal ? { signal } : {});
 export const reportUrl = (name: string, windowId: number | string) =>
   `/api/2.0/slipway/monitors/${seg(name)}/windows/${seg(String(windowId))}/report`;
+
+// ------------------------------------------------------------------ deployments
+
+export const listDeployments = (signal?: AbortSignal) =>
+  request<{ deployments?: Deployment[]; next_page_token?: string }>("GET", "/slipway/deployments", {
+    query: { max_results: 1000 },
+    ...(signal ? { signal } : {}),
+  });
+export const getDeployment = (name: string, signal?: AbortSignal) =>
+  request<{ deployment: Deployment }>("GET", `/slipway/deployments/${seg(name)}`, signal ? { signal } : {});
+/** Newest first. */
+export const listDeploymentEvents = (name: string, maxResults: number, signal?: AbortSignal) =>
+  request<{ events?: DeploymentEvent[]; next_page_token?: string }>("GET", `/slipway/deployments/${seg(name)}/events`, {
+    query: { max_results: maxResults },
+    ...(signal ? { signal } : {}),
+  });
+
+// ------------------------------------------------------------------ session (servers started with --auth)
+
+export interface SessionUser {
+  id: number;
+  username: string;
+  is_admin: boolean;
+  kind: string;
+}
+
+export interface SessionInfo {
+  user: SessionUser;
+  csrf_token: string;
+}
+
+/** Whether the server wants people to sign in, and whether it offers single sign-on. */
+export const getAuthConfig = () => request<{ enabled: boolean; auth?: boolean }>("GET", "/slipway/auth/oidc/config");
+export const getSession = () => request<SessionInfo>("GET", "/slipway/auth/session");
+export const login = (username: string, password: string) =>
+  request<SessionInfo>("POST", "/slipway/auth/login", { body: { username, password } });
+export const logout = () => request<Record<string, never>>("POST", "/slipway/auth/logout");
+
+/** Where the browser goes to sign in with the identity provider, coming back to `returnTo`. */
+export function ssoLoginUrl(returnTo: string): string {
+  return `/api/2.0/slipway/auth/oidc/login?return_to=${encodeURIComponent(returnTo)}`;
+}

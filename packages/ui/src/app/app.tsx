@@ -3,7 +3,11 @@ import { useEffect, type ReactNode } from "react";
 import { Link, navigate, useLocation } from "./router.js";
 import { useTheme } from "./theme.js";
 import { CompareView } from "./views/compare.js";
+import { DeploymentsView } from "./views/deployments.js";
+import { DeploymentView } from "./views/deployments-detail.js";
 import { ExperimentsView } from "./views/experiments.js";
+import { LoginPage, UserMenu } from "./views/login.js";
+import { useSession } from "./views/login-session.js";
 import { ModelView } from "./views/model.js";
 import { ModelsView } from "./views/models.js";
 import { MonitorView } from "./views/monitor.js";
@@ -11,7 +15,7 @@ import { MonitorsView } from "./views/monitors.js";
 import { RunView } from "./views/run.js";
 import { RunsView } from "./views/runs.js";
 
-type Section = "experiments" | "models" | "monitors";
+type Section = "experiments" | "models" | "deployments" | "monitors";
 
 const ROUTES: [RegExp, Section, (m: string[]) => ReactNode][] = [
   [/^\/experiments\/?$/, "experiments", () => <ExperimentsView />],
@@ -20,6 +24,8 @@ const ROUTES: [RegExp, Section, (m: string[]) => ReactNode][] = [
   [/^\/compare\/?$/, "experiments", () => <CompareView />],
   [/^\/models\/?$/, "models", () => <ModelsView />],
   [/^\/models\/(.+?)\/?$/, "models", (m) => <ModelView name={m[1]!} />],
+  [/^\/deployments\/?$/, "deployments", () => <DeploymentsView />],
+  [/^\/deployments\/(.+?)\/?$/, "deployments", (m) => <DeploymentView name={m[1]!} />],
   [/^\/monitors\/?$/, "monitors", () => <MonitorsView />],
   [/^\/monitors\/(.+?)\/?$/, "monitors", (m) => <MonitorView name={m[1]!} />],
 ];
@@ -43,6 +49,7 @@ function safeDecode(part: string): string {
 export function App() {
   const { path } = useLocation();
   const { choice, cycle } = useTheme();
+  const session = useSession();
   useEffect(() => {
     if (path === "/") navigate("/experiments", { replace: true });
   }, [path]);
@@ -65,9 +72,11 @@ export function App() {
         <nav aria-label="Sections">
           {nav("/experiments", "experiments", "Experiments")}
           {nav("/models", "models", "Models")}
+          {nav("/deployments", "deployments", "Deployments")}
           {nav("/monitors", "monitors", "Monitors")}
         </nav>
         <span className="spacer" />
+        <UserMenu />
         <button
           type="button"
           className="theme-toggle"
@@ -78,7 +87,9 @@ export function App() {
           {choice === "dark" ? "☾ Dark" : choice === "light" ? "☀ Light" : "◐ System"}
         </button>
       </header>
-      <main key={path}>{path === "/" ? null : view}</main>
+      <main key={`${path}#${session.generation}`}>
+        {session.phase === "signed-out" ? <LoginPage /> : path === "/" ? null : view}
+      </main>
     </div>
   );
 }

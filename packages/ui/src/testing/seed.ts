@@ -1,7 +1,8 @@
 /**
  * Seeds a server through its API (the SDK's client) with what every view of the web UI shows: experiments with
  * runs (params, metric histories, tags, artifacts), an empty experiment, a registered model with versions and
- * aliases, and a monitor with an evaluated window. Used by the end-to-end test and by bench/ui.mjs.
+ * aliases, a monitor with three evaluated windows, and two deployments (a canary, a shadow). Used by the end-to-end
+ * test and by bench/ui.mjs.
  */
 import { createHash } from "node:crypto";
 import { TrackingClient, withReason } from "@slipway/sdk";
@@ -17,6 +18,8 @@ export interface SeededDemo {
   artifactRunId: string;
   model: string;
   monitor: string;
+  /** A deployment with a canary at 10% and one model server that reported. */
+  deployment: string;
 }
 
 export const RUNS = 24;
@@ -135,6 +138,9 @@ export async function seedDemo(trackingUri: string): Promise<SeededDemo> {
     await client.artifacts.logText(uri, referenceJsonl(), "model/reference_data.jsonl");
     await client.createModelVersion({ name: model, source: `runs:/${runId}/model`, run_id: runId });
   }
+  // what MLflow's log_model records on a run; run-00's model was logged but never registered
+  for (const runId of [...sources, artifactRunId])
+    await client.setTag({ run_id: runId, key: "mlflow.log-model.history", value: logModelHistory(runId) });
   await client.setRegisteredModelAlias({ name: model, alias: "champion", version: "1" }, withReason("baseline"));
   await client.setRegisteredModelAlias(
     { name: model, alias: "challenger", version: "2" },
@@ -162,7 +168,36 @@ export async function seedDemo(trackingUri: string): Promise<SeededDemo> {
     schedule: "0 * * * *",
     alerts: [{ name: "drift", when: "drift_share", threshold: 0.3 }],
   });
+  // two earlier hourly windows, so the monitor page has drift over time: one like the reference, one half-way
+  const earlier = (hoursAgo: number, shift: number) =>
+    Array.from({ length: 200 }, (_, i) => ({
+      request_id: `seed-${hoursAgo}h-${i}`,
+      model_name: model,
+      model_version: "1",
+      timestamp_ms: now - hoursAgo * 3_600_000 - 3_300_000 + i * 15_000,
+      inputs: { tenure: 1 + shift + (i % 24), plan: i % 4 === 0 ? "pro" : "basic" },
+      outputs: { label: i % 2 },
+      latency_ms: 4 + (i % 5),
+    }));
+  await post(trackingUri, "/api/2.0/slipway/inference-log", { records: [...earlier(2, 0), ...earlier(1, 12)] });
+  await post(trackingUri, `/api/2.0/slipway/monitors/${monitor}/run`, { end_ms: now - 2 * 3_600_000 });
+  await post(trackingUri, `/api/2.0/slipway/monitors/${monitor}/run`, { end_ms: now - 3_600_000 });
   await post(trackingUri, `/api/2.0/slipway/monitors/${monitor}/run`, { end_ms: now });
+
+  // deployments: a canary of v2 at 10% behind the champion (its interval is long: it stays at 10% while the
+  // tests run), with one model server's report; and one with a shadow
+  const deployment = "churn-api";
+  await post(trackingUri, "/api/2.0/slipway/deployments", {
+    name: deployment,
+    model_uri: `models:/${model}@champion`,
+    canary: { model_uri: `models:/${model}/2`, weight: 10, step: 10, interval_ms: 3_600_000, min_requests: 50 },
+  });
+  await reportDeploymentTraffic(trackingUri, deployment, "seed-1");
+  await post(trackingUri, "/api/2.0/slipway/deployments", {
+    name: "churn-shadow",
+    model_uri: `models:/${model}/1`,
+    shadow: { model_uri: `models:/${model}/2` },
+  });
 
   return {
     experimentId,
@@ -173,7 +208,47 @@ export async function seedDemo(trackingUri: string): Promise<SeededDemo> {
     artifactRunId,
     model,
     monitor,
+    deployment,
   };
+}
+
+/**
+ * Reports, as the model server at 127.0.0.1:8081 would, 900 primary (v1) and 100 canary (v2) requests of the
+ * seeded deployment's first revision. The server lists model servers that reported in the last minute, so a test
+ * that shows them reports again first (with another `reportId`: a repeated one is counted once).
+ */
+export async function reportDeploymentTraffic(trackingUri: string, deployment: string, reportId: string) {
+  const latency = (bucket: number, count: number) => {
+    const buckets = new Array<number>(32).fill(0);
+    buckets[bucket] = count;
+    return buckets;
+  };
+  const entry = { revision: 1, client_errors: 0 };
+  await post(trackingUri, `/api/2.0/slipway/deployments/${deployment}/stats`, {
+    server: "127.0.0.1:8081",
+    report_id: reportId,
+    revision: 1,
+    entries: [
+      { ...entry, role: "primary", version: "1", requests: 900, errors: 1, latency_ms: latency(9, 900) },
+      { ...entry, role: "canary", version: "2", requests: 100, errors: 0, latency_ms: latency(8, 100) },
+    ],
+    models: [
+      { role: "primary", version: "1", state: "ready" },
+      { role: "canary", version: "2", state: "ready" },
+    ],
+  });
+}
+
+function logModelHistory(runId: string): string {
+  return JSON.stringify([
+    {
+      run_id: runId,
+      artifact_path: "model",
+      utc_time_created: "2026-03-01 12:00:00.000000",
+      flavors: { python_function: { loader_module: "slipway" }, slipway: {} },
+      model_uuid: createHash("sha1").update(runId).digest("hex").slice(0, 32),
+    },
+  ]);
 }
 
 /** Reference rows (training data with labels and predictions) for the monitor: tenure ~ 1..24, mostly basic. */

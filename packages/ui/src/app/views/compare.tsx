@@ -1,4 +1,7 @@
-/** Compare runs (`/compare?runs=a,b,c`): overlaid metric charts, and which params and metrics differ. */
+/**
+ * Compare runs (`/compare?runs=a,b,c`): overlaid metric charts, which params and metrics differ, and parallel
+ * coordinates over the params and metrics.
+ */
 import { useMemo, useState } from "react";
 import { getRun, metricHistory, type Run } from "../api.js";
 import { Chart, PALETTE, type ChartSeries } from "../components/chart.js";
@@ -6,6 +9,7 @@ import { ErrorBox, Loading } from "../components/error-box.js";
 import { formatNumber, shortId } from "../format.js";
 import { useLoad, useTitle } from "../hooks.js";
 import { Link, setQuery, useLocation } from "../router.js";
+import { ParallelCoordinates } from "./parallel-coordinates.js";
 
 export function CompareView() {
   useTitle("Compare runs");
@@ -75,6 +79,8 @@ export function CompareView() {
           />
         </section>
       </div>
+      <h2>Parallel coordinates</h2>
+      <ParallelCoordinates runs={runs} name={name} />
       <h2>Metric charts</h2>
       <CompareCharts runs={runs} name={name} />
     </div>

@@ -1,4 +1,7 @@
-/** One monitor: its definition, drift share and metrics over its windows, each window's report, its alerts. */
+/**
+ * One monitor: its definition, drift share and metrics over its windows, each feature's drift score over the windows
+ * (and a histogram for a chosen window), each window's report, its alerts.
+ */
 import { useMemo } from "react";
 import { getMonitor, listAlerts, listWindows, reportUrl } from "../api.js";
 import { Chart, type ChartSeries } from "../components/chart.js";
@@ -7,6 +10,7 @@ import { ErrorBox, Loading } from "../components/error-box.js";
 import { formatDuration, formatNumber, formatTime } from "../format.js";
 import { useLoad, useTitle } from "../hooks.js";
 import { Link } from "../router.js";
+import { FeatureDrift } from "./monitor-features.js";
 import { DriftCell, MetricsCell, modelLabel } from "./monitors.js";
 
 export function MonitorView(props: { name: string }) {
@@ -68,7 +72,14 @@ export function MonitorView(props: { name: string }) {
           <Chart series={series} xKind="time" height={240} title="Drift share and accuracy per window" />
         </div>
       )}
-      {windows.data && list.length === 0 && <p className="muted">No window has been evaluated yet.</p>}
+      {windows.data && list.length === 0 && (
+        <p className="muted">
+          No window has been evaluated yet. The schedule evaluates the next one, or run one now with{" "}
+          <code>slipway monitor run {props.name}</code>.
+        </p>
+      )}
+      <FeatureDrift monitor={props.name} windows={list} />
+      {list.length > 0 && <h2>Windows</h2>}
       {list.length > 0 && (
         <DataTable
           label="Windows"

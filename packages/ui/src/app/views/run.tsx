@@ -1,4 +1,4 @@
-/** One run: overview (status, duration, user, source, git, lineage), params, tags, metrics, artifacts. */
+/** One run: overview (status, duration, user, source, git, lineage, logged models), params, tags, metrics, artifacts. */
 import type { ReactNode } from "react";
 import { deleteRun, getExperiment, getRun, request, restoreRun, type ModelVersion, type Run } from "../api.js";
 import { KeyValueTable } from "../components/data-table.js";
@@ -8,6 +8,7 @@ import { useAction, useLoad, useTitle } from "../hooks.js";
 import { Link, setQuery, useLocation } from "../router.js";
 import { ArtifactsBrowser } from "./artifacts.js";
 import { RunMetrics } from "./run-metrics.js";
+import { LoggedModels } from "./run-models.js";
 
 const TABS = ["overview", "metrics", "artifacts"] as const;
 type Tab = (typeof TABS)[number];
@@ -176,25 +177,13 @@ function Overview(props: { run: Run }) {
             </ul>
           </>
         )}
-        <h3>Registered as</h3>
-        <ErrorBox error={versions.error} />
-        {versions.data && (versions.data.model_versions ?? []).length === 0 && (
-          <p className="muted">No model version comes from this run.</p>
-        )}
-        <ul className="plain">
-          {(versions.data?.model_versions ?? []).map((v) => (
-            <li key={`${v.name}/${v.version}`}>
-              <Link to={`/models/${encodeURIComponent(v.name)}`}>
-                {v.name} v{v.version}
-              </Link>{" "}
-              {(v.aliases ?? []).map((a) => (
-                <span key={a} className="chip">
-                  @{a}
-                </span>
-              ))}
-            </li>
-          ))}
-        </ul>
+        <LoggedModels
+          runId={info.run_id}
+          artifactUri={info.artifact_uri}
+          historyTag={tags.get("mlflow.log-model.history")}
+          versions={versions.data?.model_versions}
+          versionsError={versions.error}
+        />
         <h2>Metrics (latest)</h2>
         {metrics.length === 0 ? (
           <p className="muted">No metrics logged.</p>

@@ -2,6 +2,7 @@
  * The runs table, windowed by hand: only the rows in view (plus a few) are in the DOM, each placed at
  * index × row height inside a spacer as tall as every loaded row, so 100,000 runs scroll as smoothly as 100.
  * Keyboard: arrows, Page Up/Down, Home/End move the active row; Enter opens it; Space selects it.
+ * Columns are resized by dragging a header's right edge (or focusing it and pressing ← / →).
  */
 import {
   memo,
@@ -11,6 +12,7 @@ import {
   useState,
   type KeyboardEvent,
   type MouseEvent,
+  type PointerEvent,
   type UIEvent,
 } from "react";
 import type { Run } from "../api.js";
@@ -40,7 +42,12 @@ export interface RunsTableProps {
   onNeedMore: () => void;
   sort: SortState | undefined;
   onSort: (column: RunColumn) => void;
+  /** The person resized a column (while dragging, too). */
+  onResize?: (column: RunColumn, width: number) => void;
 }
+
+export const MIN_COLUMN_WIDTH = 48;
+export const MAX_COLUMN_WIDTH = 1200;
 
 export function RunsTable(props: RunsTableProps) {
   const box = useRef<HTMLDivElement>(null);
@@ -180,6 +187,7 @@ export function RunsTable(props: RunsTableProps) {
         onToggleAll={props.onToggleAll}
         sort={props.sort}
         onSort={props.onSort}
+        onResize={props.onResize}
       />
       <div className="vt-body" style={{ height: count * ROW + (props.more ? ROW : 0), width }}>
         {rows}
@@ -261,6 +269,7 @@ const RunsHeader = memo(function RunsHeader(props: {
   onToggleAll: () => void;
   sort: SortState | undefined;
   onSort: (column: RunColumn) => void;
+  onResize: ((column: RunColumn, width: number) => void) | undefined;
 }) {
   return (
     <div
@@ -296,9 +305,50 @@ const RunsHeader = memo(function RunsHeader(props: {
             ) : (
               c.label
             )}
+            {props.onResize && <ResizeHandle column={c} onResize={props.onResize} />}
           </div>
         );
       })}
     </div>
   );
 });
+
+/** The right edge of a header: drag it (pointer captured, so the drag may leave the header) or use ← / →. */
+function ResizeHandle(props: { column: RunColumn; onResize: (column: RunColumn, width: number) => void }) {
+  const { column, onResize } = props;
+  const start = useRef<{ x: number; width: number } | undefined>(undefined);
+  const clamp = (w: number) => Math.round(Math.min(MAX_COLUMN_WIDTH, Math.max(MIN_COLUMN_WIDTH, w)));
+  return (
+    <div
+      className="col-resize"
+      role="separator"
+      aria-orientation="vertical"
+      aria-label={`Resize column ${column.label}`}
+      aria-valuenow={column.width}
+      aria-valuemin={MIN_COLUMN_WIDTH}
+      aria-valuemax={MAX_COLUMN_WIDTH}
+      tabIndex={0}
+      data-testid={`resize-${column.id}`}
+      onPointerDown={(e: PointerEvent<HTMLDivElement>) => {
+        e.preventDefault();
+        e.stopPropagation();
+        e.currentTarget.setPointerCapture(e.pointerId);
+        start.current = { x: e.clientX, width: column.width };
+      }}
+      onPointerMove={(e: PointerEvent<HTMLDivElement>) => {
+        if (!start.current) return;
+        onResize(column, clamp(start.current.width + e.clientX - start.current.x));
+      }}
+      onPointerUp={() => (start.current = undefined)}
+      onPointerCancel={() => (start.current = undefined)}
+      onClick={(e) => e.stopPropagation()}
+      onKeyDown={(e: KeyboardEvent<HTMLDivElement>) => {
+        const delta = e.key === "ArrowLeft" ? -16 : e.key === "ArrowRight" ? 16 : 0;
+        if (delta === 0) return;
+        e.preventDefault();
+        e.stopPropagation();
+        onResize(column, clamp(column.width + delta));
+      }}
+    />
+  );
+}

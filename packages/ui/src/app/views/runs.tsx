@@ -4,6 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useReducer, useState } from "react";
 import { deleteRun, getExperiment, restoreRun, type Run } from "../api.js";
+import { ConfirmDialog } from "../components/confirm-dialog.js";
 import { ErrorBox, Loading } from "../components/error-box.js";
 import { Snippet } from "../components/snippet.js";
 import { useAction, useLoad, useTitle } from "../hooks.js";
@@ -20,6 +21,7 @@ import {
 } from "./run-columns.js";
 import { RunPager } from "./run-pager.js";
 import { RunsTable, type SortState } from "./runs-table.js";
+import { loadColumnWidths, saveColumnWidths, withWidths, type ColumnWidths } from "./runs-widths.js";
 
 const VIEW_TYPES = { active: "ACTIVE_ONLY", deleted: "DELETED_ONLY", all: "ALL" } as const;
 
@@ -38,6 +40,8 @@ export function RunsView(props: { experimentId: string }) {
   }, [sortParam]);
 
   const [, rerender] = useReducer((x: number) => x + 1, 0);
+  // bumped to list the runs again (after an undone delete brought runs back)
+  const [generation, reloadRuns] = useReducer((x: number) => x + 1, 0);
   const [keys, setKeys] = useState<KnownKeys>({ metrics: [], params: [], tags: [] });
   const pager = useMemo(() => {
     const orderBy = sort ? orderByOf(sort) : undefined;
@@ -50,7 +54,7 @@ export function RunsView(props: { experimentId: string }) {
       },
       rerender,
     );
-  }, [props.experimentId, filter, sort, view]);
+  }, [props.experimentId, filter, sort, view, generation]);
   useEffect(() => {
     pager.loadMore();
     return () => pager.close();
@@ -65,7 +69,13 @@ export function RunsView(props: { experimentId: string }) {
   }, [pager, sample]);
 
   const chosen = useMemo(() => parseColumns(colsParam) ?? defaultColumns(keys), [colsParam, keys]);
-  const columns = useMemo(() => [...ATTRIBUTE_COLUMNS, ...chosen], [chosen]);
+  const [widths, setWidths] = useState<ColumnWidths>(loadColumnWidths);
+  useEffect(() => saveColumnWidths(widths), [widths]);
+  const onResize = useCallback(
+    (column: RunColumn, width: number) => setWidths((old) => ({ ...old, [column.id]: width })),
+    [],
+  );
+  const columns = useMemo(() => withWidths([...ATTRIBUTE_COLUMNS, ...chosen], widths), [chosen, widths]);
 
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const toggle = useCallback((id: string) => {
@@ -86,19 +96,43 @@ export function RunsView(props: { experimentId: string }) {
   };
 
   const bulk = useAction();
+  const [confirming, setConfirming] = useState<string[] | undefined>();
+  const [undo, setUndo] = useState<{ ids: string[]; restored: boolean } | undefined>();
+  useEffect(() => {
+    if (!undo) return;
+    const timer = setTimeout(() => setUndo(undefined), undo.restored ? 5000 : 15_000);
+    return () => clearTimeout(timer);
+  }, [undo]);
+  const change = (ids: string[], restore: boolean) =>
+    bulk.run(async () => {
+      for (let i = 0; i < ids.length; i += 16)
+        await Promise.all(ids.slice(i, i + 16).map((id) => (restore ? restoreRun(id) : deleteRun(id))));
+    });
   const bulkChange = (restore: boolean) => {
     const ids = [...selected];
-    if (!restore && !confirm(`Delete ${ids.length} run${ids.length === 1 ? "" : "s"}? You can restore them later.`))
+    if (!restore) {
+      setConfirming(ids);
       return;
-    void bulk
-      .run(async () => {
-        for (let i = 0; i < ids.length; i += 16)
-          await Promise.all(ids.slice(i, i + 16).map((id) => (restore ? restoreRun(id) : deleteRun(id))));
-      })
-      .then(() => {
-        if (view !== "all") pager.remove(new Set(ids));
-        setSelected(new Set());
-      });
+    }
+    void change(ids, true).then(() => {
+      if (view === "deleted") pager.remove(new Set(ids));
+      setSelected(new Set());
+    });
+  };
+  const deleteConfirmed = (ids: string[]) => {
+    setConfirming(undefined);
+    void change(ids, false).then((ok) => {
+      if (view !== "all") pager.remove(new Set(ids));
+      setSelected(new Set());
+      if (ok) setUndo({ ids, restored: false });
+    });
+  };
+  const undoDelete = (ids: string[]) => {
+    void change(ids, true).then((ok) => {
+      if (!ok) return;
+      setUndo({ ids, restored: true });
+      reloadRuns();
+    });
   };
 
   const name = experiment.data?.experiment.name;
@@ -177,6 +211,33 @@ export function RunsView(props: { experimentId: string }) {
           </>
         )}
       </div>
+      {confirming && (
+        <ConfirmDialog
+          title={`Delete ${plural(confirming.length)}?`}
+          confirmLabel={`Delete ${plural(confirming.length)}`}
+          danger
+          onConfirm={() => deleteConfirmed(confirming)}
+          onCancel={() => setConfirming(undefined)}
+        >
+          <p>
+            Deleted runs leave this list; they can be restored (Undo, or Show → deleted runs) until the server&apos;s
+            garbage collection removes them for good.
+          </p>
+        </ConfirmDialog>
+      )}
+      {undo && (
+        <div className="toast" role="status" data-testid="undo-toast">
+          {undo.restored ? `Restored ${plural(undo.ids.length)}.` : `Deleted ${plural(undo.ids.length)}.`}
+          {!undo.restored && (
+            <button type="button" className="link-button" disabled={bulk.busy} onClick={() => undoDelete(undo.ids)}>
+              Undo
+            </button>
+          )}
+          <button type="button" className="link-button subtle" aria-label="Dismiss" onClick={() => setUndo(undefined)}>
+            ×
+          </button>
+        </div>
+      )}
       <ErrorBox error={bulk.error} />
       <ErrorBox error={listError} retry={() => pager.loadMore()} />
       {empty && !filter && view === "active" ? (
@@ -198,10 +259,15 @@ export function RunsView(props: { experimentId: string }) {
           onNeedMore={onNeedMore}
           sort={sort}
           onSort={onSort}
+          onResize={onResize}
         />
       ) : null}
     </div>
   );
+}
+
+function plural(n: number): string {
+  return `${n.toLocaleString()} run${n === 1 ? "" : "s"}`;
 }
 
 function orderByOf(sort: SortState): string | undefined {
