@@ -27,7 +27,8 @@ export interface AuthenticationOptions {
 
 /** Paths that answer without credentials: probes, Prometheus' scrape, and the ways to sign in. */
 const PUBLIC_EXACT = new Set(["/health", "/version", "/metrics"]);
-const PUBLIC_API = [AUTH_SESSION_PATHS.login, AUTH_SESSION_PATHS.logout];
+// login and logout, and the API's own description (no data in it)
+const PUBLIC_API: readonly string[] = [AUTH_SESSION_PATHS.login, AUTH_SESSION_PATHS.logout, "/slipway/openapi.json"];
 const PUBLIC_API_PREFIXES = ["/slipway/auth/oidc/"];
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -69,7 +70,7 @@ export function isPublicRoute(routeUrl: string | undefined, extra: readonly stri
   if (routeUrl === UI_ROUTE || PUBLIC_EXACT.has(routeUrl)) return true;
   const sub = apiSubpath(routeUrl);
   if (sub !== undefined) {
-    if (PUBLIC_API.includes(sub as (typeof PUBLIC_API)[number])) return true;
+    if (PUBLIC_API.includes(sub)) return true;
     if (PUBLIC_API_PREFIXES.some((prefix) => sub.startsWith(prefix))) return true;
   }
   return extra.some((p) => (p.endsWith("/") ? routeUrl.startsWith(p) : routeUrl === p));

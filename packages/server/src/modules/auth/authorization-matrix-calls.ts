@@ -333,6 +333,7 @@ export async function callFor(w: MatrixWorld, key: string, url: string, role: Ro
       return { path: p(`/slipway/deployments/${DEP}/stats`), body: {} };
     case "GET /slipway/deployments/:name/events":
       return { path: p(`/slipway/deployments/${DEP}/events`) };
+    case "GET /slipway/openapi.json":
     case "GET /health":
     case "GET /version":
     case "GET /metrics":

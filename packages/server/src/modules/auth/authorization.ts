@@ -22,7 +22,8 @@
  * to the model's readers (MLflow checks only the run's experiment there, which keeps a model's readers, such as a
  * model server's service account, from loading it).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { collectRoutes } from "../../platform/http/route-catalog.js";
 import { MlflowError, stringifyJson } from "@slipway/protocol";
 import { abilities, type AuthApi, type Permission, type Principal } from "./auth-api.js";
 import { filteredSearch, type Readable, type SearchServices } from "./authorization-search.js";
@@ -39,12 +40,6 @@ export interface AuthorizationDeps extends SearchServices {
   deleteModelPermissions?: (name: string) => Promise<unknown>;
 }
 
-/** A route as registered: one method, the URL pattern (`/api/2.0/slipway/monitors/:name`). */
-export interface RegisteredRoute {
-  method: string;
-  url: string;
-}
-
 /** What the preHandler decided, for the later hooks. Set only when the request was let through to its handler. */
 interface Decision {
   policy: RoutePolicy;
@@ -52,12 +47,7 @@ interface Decision {
   targets: Target[];
 }
 
-const routesOf = new WeakMap<FastifyInstance, RegisteredRoute[]>();
-
-/** The routes registered on `app` since authorization was registered (the permission matrix walks them). */
-export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
-  return routesOf.get(app) ?? [];
-}
+export { registeredRoutes, type RegisteredRoute } from "../../platform/http/route-catalog.js";
 
 /** The principal the auth module's onRequest hook put on the request (null: no credentials were sent). */
 export function principalOf(request: FastifyRequest): Principal | null {
@@ -97,20 +87,11 @@ function describe(target: Target): string {
   return target.type === "experiment" ? `experiment ${target.id}` : `registered model '${target.name}'`;
 }
 
-function methodsOf(route: RouteOptions): string[] {
-  return Array.isArray(route.method) ? [...(route.method as string[])] : [route.method];
-}
-
 export function registerAuthorization(app: FastifyInstance, deps: AuthorizationDeps): void {
-  const routes: RegisteredRoute[] = [];
-  routesOf.set(app, routes);
+  const routes = collectRoutes(app);
   const resolver = new ResourceResolver(deps);
   const decisions = new WeakMap<FastifyRequest, Decision>();
   const { auth } = deps;
-
-  app.addHook("onRoute", (route) => {
-    for (const method of methodsOf(route)) routes.push({ method, url: route.url });
-  });
 
   // eslint-disable-next-line @typescript-eslint/require-await -- an async hook reports its error by rejecting
   app.addHook("onReady", async () => {

@@ -163,6 +163,7 @@ const EXPECTED: Record<string, Level> = {
   "POST /slipway/deployments/:name/rollback": "edit",
   "POST /slipway/deployments/:name/stats": "edit",
   "GET /slipway/deployments/:name/events": "read",
+  "GET /slipway/openapi.json": "public",
   // outside the API
   "GET /health": "public",
   "GET /version": "public",

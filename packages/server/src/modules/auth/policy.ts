@@ -374,6 +374,8 @@ const API: Record<string, RoutePolicy> = {
   // a model server reporting its traffic statistics writes to the model's deployment
   "POST /slipway/deployments/:name/stats": { action: "deployments.stats", access: model("update", "deployment") },
   "GET /slipway/deployments/:name/events": { action: "deployments.events", access: model("read", "deployment") },
+  // the API's own description: no data in it
+  "GET /slipway/openapi.json": { action: "openapi", access: PUBLIC },
 };
 
 /** Policies of routes outside the API prefixes, keyed `METHOD full-path`. */

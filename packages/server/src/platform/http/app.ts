@@ -1,5 +1,7 @@
 /** Builds the control plane's HTTP app from its dependencies. No I/O happens here beyond Fastify's own setup. */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { collectRoutes } from "./route-catalog.js";
+import { controlPlaneOpenApi } from "./openapi.js";
 import { MlflowError, parseJson } from "@slipway/protocol";
 import type { ArtifactRepository } from "../../artifacts/artifact-repository.js";
 import { registerArtifactProxyRoutes } from "../../modules/artifacts-proxy/routes.js";
@@ -92,6 +94,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return sendError(reply, error);
   });
 
+  // every route from here on, for the authorization policy and the OpenAPI document
+  const routes = collectRoutes(app);
   // before any route, so that no route is reachable without it
   if (deps.auth) registerAuthentication(app, deps.auth, deps.authOptions);
   // what each caller may do; also before any route, to see every route registered (it refuses unlisted ones)
@@ -122,6 +126,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get("/health", (_request, reply) => reply.type("text/plain").send("OK"));
+  let openApi: string | undefined;
+  app.get("/api/2.0/slipway/openapi.json", (_request, reply) => {
+    // every route is registered by the time a request arrives
+    openApi ??= JSON.stringify(controlPlaneOpenApi(routes, { version: deps.version }));
+    return reply.type("application/json").send(openApi);
+  });
   app.get("/version", (_request, reply) => reply.type("text/plain").send(deps.version));
   app.get("/metrics", async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
