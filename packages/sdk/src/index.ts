@@ -16,6 +16,7 @@ export * from "./yaml.js";
 export * from "./model-uri.js";
 export * from "./model-package.js";
 export * from "./save-model-package.js";
+export * from "./gguf-model-package.js";
 export * from "./data/index.js";
 export * from "./pipelines/index.js";
 export { manifestDigest, type CacheOptions, type ManifestEntry, type PackageFile } from "./model-cache.js";

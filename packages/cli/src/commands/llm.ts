@@ -30,6 +30,7 @@ import {
   LlmServeConfigError,
   TEST_MODEL_SHAPES,
   isTestModelShapeName,
+  isModelUri,
   loadLlmServeConfig,
   makeTestModel,
   openLlama,
@@ -38,6 +39,8 @@ import {
   type RoutingFile,
 } from "@slipway/inference";
 import { UsageError } from "../errors.js";
+import { registerLlmLogModel } from "./llm-log-model.js";
+import { clientFor } from "../client.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -95,7 +98,11 @@ export function registerLlm(program: Command): void {
   llm
     .command("serve")
     .description("Serve GGUF models over OpenAI's API: chat, completions, embeddings, SSE streaming")
-    .option("--model <name=path>", "serve the GGUF file at PATH as NAME (repeat for several models)", collect)
+    .option(
+      "--model <name=path>",
+      "serve the GGUF file, model package directory or model URI (models:/qwen@prod, runs:/…) at PATH as NAME (repeatable)",
+      collect,
+    )
     .option("--port <port>", "port to listen on (env SLIPWAY_LLM_PORT; default 8000)")
     .option("--host <host>", "address to bind (env SLIPWAY_LLM_HOST; default 127.0.0.1)")
     .option("--parallel <n>", "sequences decoding together per model (continuous batching; default 4)")
@@ -130,7 +137,10 @@ export function registerLlm(program: Command): void {
       "--auth <mode>",
       "control-plane: also accept the control plane's users and tokens, checked at --tracking-uri",
     )
-    .option("--tracking-uri <uri>", "the control plane (--auth control-plane; env SLIPWAY_TRACKING_URI)")
+    .option(
+      "--tracking-uri <uri>",
+      "the control plane (--auth control-plane, --model models:/…; env SLIPWAY_TRACKING_URI)",
+    )
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default warn)", "warn")
     .action(async (flags: ServeLlmFlags) => {
       let config;
@@ -145,6 +155,7 @@ export function registerLlm(program: Command): void {
       if (!LOG_LEVELS.includes(level))
         throw new UsageError(`--log-level: '${level}' is not one of ${LOG_LEVELS.join(", ")}`);
       for (const model of config.models) {
+        if (isModelUri(model.path)) continue;
         try {
           await access(model.path);
         } catch {
@@ -161,8 +172,17 @@ export function registerLlm(program: Command): void {
         throw error;
       }
       const llama = config.models.length > 0 ? await openLlama({ gpu: config.gpu }) : undefined;
+      // --model models:/…, runs:/… resolve through the tracking server
+      const needsRegistry = config.models.some((m) => isModelUri(m.path));
       const serving = await serveLlm({
         config,
+        ...(needsRegistry
+          ? {
+              trackingClient: clientFor({
+                ...(flags.trackingUri === undefined ? {} : { trackingUri: flags.trackingUri }),
+              }),
+            }
+          : {}),
         ...(auth === undefined ? {} : { auth }),
         ...(llama === undefined ? {} : { llama }),
         logger: level === "silent" ? false : { level },
@@ -268,4 +288,5 @@ export function registerLlm(program: Command): void {
           `${info.vocabularySize} tokens (${shape.vocabulary} tokenizer), in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
       );
     });
+  registerLlmLogModel(llm);
 }

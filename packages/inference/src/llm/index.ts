@@ -105,3 +105,11 @@ export { RateLimiter, DEFAULT_RATE_WINDOW_MS, type RateLimits, type RateDecision
 export { UsageLedger, type KeyUsage, type UsageTotals } from "./keys/usage-ledger.js";
 export { LlmAccess, type LlmAccessOptions } from "./server/llm-access.js";
 export { VllmMetrics } from "./server/vllm-metrics.js";
+export { readGgufModelInfo, readGgufFileHeader } from "./registry/gguf-info.js";
+export { resolveGguf, isModelUri, type ResolvedGguf, type ResolveGgufOptions } from "./registry/resolve-gguf.js";
+export {
+  logGgufModelRun,
+  ggufParams,
+  type LogGgufModelRunOptions,
+  type LoggedGgufModel,
+} from "./registry/log-gguf-model.js";

@@ -59,6 +59,8 @@ describe("loadLlmServeConfig", () => {
     assert.throws(() => loadLlmServeConfig({ model: ["a=x"], gpu: "cuda-please" }, {}), /--gpu/);
     assert.throws(() => parseModelSource("a="), LlmServeConfigError);
     assert.throws(() => parseModelSource("bad name=x.gguf"), /not a usable model name/);
-    assert.throws(() => parseModelSource("q=models:/qwen@prod"), /registry URIs/);
+    assert.deepEqual(parseModelSource("q=models:/qwen@prod"), { name: "q", path: "models:/qwen@prod" });
+    assert.deepEqual(parseModelSource("models:/qwen@prod"), { name: "qwen", path: "models:/qwen@prod" });
+    assert.throws(() => parseModelSource("q=models:/"), /--model q: /);
   });
 });

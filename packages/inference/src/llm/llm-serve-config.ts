@@ -3,7 +3,9 @@
  * name of the bad setting. Environment fallbacks: `SLIPWAY_LLM_PORT`, `SLIPWAY_LLM_HOST`.
  *
  * `--model NAME=PATH` (repeatable) serves the GGUF file at PATH as NAME; a bare PATH is served under the
- * file's name without `.gguf`. `--context-size` is per sequence: what one request (prompt and
+ * file's name without `.gguf`. PATH may also be a model package directory or a model URI
+ * (`models:/qwen@prod`, `runs:/…/model`), resolved at startup (`registry/resolve-gguf.ts`); a bare URI
+ * is served under the registered model's name (or the run path's last part). `--context-size` is per sequence: what one request (prompt and
  * completion) may use; `--parallel` sequences share one llama.cpp context.
  *
  * Upstreams (`--upstream NAME=URL[@weight=N][@model=M][@key-env=VAR]`, `--fallback NAME=OTHER[,…]`,
@@ -14,6 +16,9 @@ import { basename } from "node:path";
 import { integerSetting } from "../config-values.js";
 import { loadDataPlaneAuthConfig, type DataPlaneAuthConfig, type DataPlaneAuthFlags } from "../auth/auth-config.js";
 import { MAX_CHOICES } from "./openai/sampling-params.js";
+import { parseModelUri } from "@slipway/sdk";
+import { modelNameFromUri } from "../serving/load-models.js";
+import { isModelUri } from "./registry/resolve-gguf.js";
 import {
   buildRoutingConfig,
   RoutingConfigError,
@@ -38,6 +43,7 @@ export interface LlmServeFlags extends RoutingFlags, DataPlaneAuthFlags {
 
 export interface LlmModelSource {
   name: string;
+  /** A GGUF file, a model package directory, or a model URI. */
   path: string;
 }
 
@@ -80,19 +86,30 @@ function integer(setting: string, text: string | undefined, min: number, max: nu
 }
 
 export function parseModelSource(text: string): LlmModelSource {
-  const eq = text.indexOf("=");
-  const name = eq === -1 ? basename(text).replace(/\.gguf$/i, "") : text.slice(0, eq);
+  // a bare URI may hold '=' (e.g. in an artifact URI's query), so only NAME= before a URI is a name
+  const eq = isModelUri(text) ? -1 : text.indexOf("=");
   const path = eq === -1 ? text : text.slice(eq + 1);
+  let name = eq === -1 ? basename(text).replace(/\.gguf$/i, "") : text.slice(0, eq);
+  if (eq === -1 && isModelUri(text)) {
+    try {
+      name = modelNameFromUri(text);
+    } catch (error) {
+      throw new LlmServeConfigError(`--model: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (path === "") throw new LlmServeConfigError(`--model: '${text}' names no file (use NAME=./model.gguf)`);
   if (!/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/.test(name)) {
     throw new LlmServeConfigError(
       `--model: '${name}' is not a usable model name (letters, digits and . _ : / @ -, at most 128 characters)`,
     );
   }
-  if (path.startsWith("models:/") || path.startsWith("runs:/")) {
-    throw new LlmServeConfigError(
-      `--model: registry URIs (${path}) are not supported yet; give a path to a .gguf file`,
-    );
+  if (isModelUri(path)) {
+    // a malformed URI fails at startup, before any model loads
+    try {
+      parseModelUri(path);
+    } catch (error) {
+      throw new LlmServeConfigError(`--model ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   return { name, path };
 }

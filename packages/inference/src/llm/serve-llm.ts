@@ -21,6 +21,8 @@ import { RateLimiter } from "./keys/rate-limiter.js";
 import { UsageLedger } from "./keys/usage-ledger.js";
 import { LlmAccess } from "./server/llm-access.js";
 import { VllmMetrics } from "./server/vllm-metrics.js";
+import type { TrackingClient } from "@slipway/sdk";
+import { resolveGguf } from "./registry/resolve-gguf.js";
 
 export interface OpenLlamaOptions {
   gpu: "auto" | false;
@@ -52,6 +54,10 @@ export interface ServeLlmOptions {
   auth?: DataPlaneAuth;
   /** The rate limits' window (default one minute; tests shorten it). */
   rateWindowMs?: number;
+  /** Resolves `--model` URIs (`models:/qwen@prod`, `runs:/…`); absent: only local files and packages. */
+  trackingClient?: TrackingClient;
+  /** The model cache for downloaded packages (default: the SDK's). */
+  modelCacheDir?: string;
 }
 
 export interface LlmServing {
@@ -88,12 +94,16 @@ export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
     const own = new Map<string, LlmProvider>();
     for (const source of config.models) {
       if (!llama) throw new Error("serveLlm: embedded models need a llama (openLlama)");
-      options.onProgress?.(`loading ${source.name} from ${source.path}`);
       const started = performance.now();
+      const resolved = await resolveGguf(source.path, {
+        ...(options.trackingClient === undefined ? {} : { client: options.trackingClient }),
+        ...(options.modelCacheDir === undefined ? {} : { cacheDir: options.modelCacheDir }),
+      });
+      options.onProgress?.(`loading ${source.name} from ${resolved.description}`);
       const provider = await LlamaCppProvider.open({
         llama,
         name: source.name,
-        modelPath: source.path,
+        modelPath: resolved.path,
         parallel: config.parallel,
         queueCapacity: config.queueCapacity,
         ...(config.contextSize === undefined ? {} : { contextSize: config.contextSize }),

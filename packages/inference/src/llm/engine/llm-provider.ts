@@ -47,8 +47,41 @@ export interface SamplingOptions {
 
 export interface ChatMessage {
   /** OpenAI's `developer` role arrives as `system`. */
-  readonly role: "system" | "user" | "assistant";
+  readonly role: "system" | "user" | "assistant" | "tool";
   readonly content: string;
+  /** An assistant message's earlier tool calls (`tool_calls`). */
+  readonly toolCalls?: readonly ToolCall[];
+  /** A `tool` message: the call it answers (`tool_call_id`). */
+  readonly toolCallId?: string;
+}
+
+/** One function call the model made: `arguments` is JSON text, as OpenAI carries it. */
+export interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+/** A function the model may call (`tools[i].function`); `parameters` has been checked for the grammar. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly parameters: JsonObject;
+}
+
+/**
+ * `tool_choice`: `none` (answer in text), `auto` (the model decides), `required` (some tool), or one
+ * named function.
+ */
+export type ToolChoice =
+  | { readonly type: "none" }
+  | { readonly type: "auto" }
+  | { readonly type: "required" }
+  | { readonly type: "function"; readonly name: string };
+
+export interface ToolSettings {
+  readonly tools: readonly ToolDefinition[];
+  readonly choice: ToolChoice;
 }
 
 export interface ChatRequest {
@@ -59,6 +92,8 @@ export interface ChatRequest {
   readonly sampling: SamplingOptions;
   /** The body as the client sent it, for providers that forward requests (unknown fields included). */
   readonly raw: JsonObject;
+  /** `tools` and `tool_choice`, when the request has tools. */
+  readonly tools?: ToolSettings;
 }
 
 /** One prompt: text, or token ids of the model's vocabulary. */
@@ -112,6 +147,12 @@ export interface GenerationStream extends AsyncIterable<GenerationEvent> {
   readonly choices: number;
   /** Prompt tokens, known once the request is accepted. */
   readonly promptTokens: number;
+  /**
+   * Set by providers that do tool calling when the choices' text may be a tool call
+   * (`{"name": …, "arguments": …}`, see `openai/tool-calls.ts`): `forced` (a grammar made it one) or
+   * `auto` (a call only if the text is one). Absent: the text is the answer.
+   */
+  readonly toolCalls?: "forced" | "auto";
 }
 
 export interface LlmModelCard {

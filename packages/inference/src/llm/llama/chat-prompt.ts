@@ -3,9 +3,23 @@
  * (ChatML for Qwen, Llama 3's, Mistral's... or the file's own Jinja template). The template also says
  * where an answer ends: its stop triggers become stop tokens (special tokens such as `<|im_end|>`) and
  * stop texts (the same marker written as plain text).
+ *
+ * Tools are rendered the template's way too: the functions a request offers go into the system text
+ * the template writes for them, an assistant's earlier `tool_calls` become function calls in its turn,
+ * each with its result taken from the `tool` message that answers it (matched by `tool_call_id`).
  */
-import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaText, Token } from "node-llama-cpp";
-import type { ChatMessage } from "../engine/llm-provider.js";
+import type {
+  ChatHistoryItem,
+  ChatModelFunctionCall,
+  ChatModelFunctions,
+  ChatModelResponse,
+  ChatWrapper,
+  GbnfJsonSchema,
+  LlamaModel,
+  LlamaText,
+  Token,
+} from "node-llama-cpp";
+import type { ChatMessage, ToolDefinition } from "../engine/llm-provider.js";
 
 export interface RenderedPrompt {
   readonly tokens: Token[];
@@ -19,24 +33,71 @@ export function renderChatPrompt(
   model: LlamaModel,
   wrapper: ChatWrapper,
   messages: readonly ChatMessage[],
+  tools: readonly ToolDefinition[] = [],
 ): RenderedPrompt {
-  const history: ChatHistoryItem[] = messages.map((m): ChatHistoryItem => {
+  const results = new Map<string, string>();
+  for (const m of messages) if (m.role === "tool") results.set(m.toolCallId!, m.content);
+  const history: ChatHistoryItem[] = [];
+  for (const m of messages) {
     switch (m.role) {
       case "system":
-        return { type: "system", text: m.content };
+        history.push({ type: "system", text: m.content });
+        break;
       case "user":
-        return { type: "user", text: m.content };
+        history.push({ type: "user", text: m.content });
+        break;
       case "assistant":
-        return { type: "model", response: [m.content] };
+        history.push({ type: "model", response: modelResponse(m, results) });
+        break;
+      case "tool":
+        // rendered with the call it answers
+        break;
     }
-  });
+  }
   // the answer to generate: an empty model turn, which the template leaves open
   history.push({ type: "model", response: [] });
-  const state = wrapper.generateContextState({ chatHistory: history });
+  const state = wrapper.generateContextState({
+    chatHistory: history,
+    ...(tools.length === 0 ? {} : { availableFunctions: availableFunctions(tools), documentFunctionParams: true }),
+  });
   const stopTokens = new Set<Token>();
   const stopTexts: string[] = [];
   for (const trigger of state.stopGenerationTriggers) addTrigger(model, trigger, stopTokens, stopTexts);
   return { tokens: state.contextText.tokenize(model.tokenizer), stopTokens, stopTexts };
+}
+
+function modelResponse(message: ChatMessage, results: ReadonlyMap<string, string>): ChatModelResponse["response"] {
+  const response: ChatModelResponse["response"] = message.content === "" ? [] : [message.content];
+  for (const call of message.toolCalls ?? []) {
+    const item: ChatModelFunctionCall = {
+      type: "functionCall",
+      name: call.name,
+      params: parseArguments(call.arguments),
+      result: results.get(call.id) ?? "",
+    };
+    response.push(item);
+  }
+  return response;
+}
+
+/** Arguments as the template should show them: parsed JSON, or the text as sent when it is not JSON. */
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function availableFunctions(tools: readonly ToolDefinition[]): ChatModelFunctions {
+  const functions: Record<string, ChatModelFunctions[string]> = {};
+  for (const tool of tools) {
+    functions[tool.name] = {
+      ...(tool.description === undefined ? {} : { description: tool.description }),
+      params: tool.parameters as unknown as GbnfJsonSchema,
+    };
+  }
+  return functions;
 }
 
 function addTrigger(model: LlamaModel, trigger: LlamaText, tokens: Set<Token>, texts: string[]): void {

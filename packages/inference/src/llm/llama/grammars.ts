@@ -30,29 +30,29 @@ export class GrammarCache {
       this.json ??= this.llama.getGrammarFor("json");
       grammar = await this.json;
     } else {
-      const schema = toGrammarSchema(format.schema);
-      const key = JSON.stringify(schema);
-      let pending = this.schemas.get(key);
-      if (pending) {
-        // most recently used last
-        this.schemas.delete(key);
-      } else {
-        pending = this.compile(schema);
-        // a schema that fails must not stay cached
-        pending.catch(() => this.schemas.delete(key));
-      }
-      this.schemas.set(key, pending);
-      if (this.schemas.size > CACHE_SIZE) this.schemas.delete(this.schemas.keys().next().value!);
-      grammar = await pending;
+      return this.resolveSchema(toGrammarSchema(format.schema), "response_format.json_schema.schema");
     }
-    return {
-      grammar,
-      stopTexts: grammar.stopGenerationTriggers.map(triggerText).filter((t) => t !== ""),
-      trimTrailingWhitespace: grammar.trimWhitespaceSuffix,
-    };
+    return resolved(grammar);
   }
 
-  private async compile(schema: GrammarSchema): Promise<LlamaGrammar> {
+  /** A grammar for a schema already in node-llama-cpp's subset (`param` names it in errors). */
+  async resolveSchema(schema: GrammarSchema, param: string): Promise<ResolvedGrammar> {
+    const key = JSON.stringify(schema);
+    let pending = this.schemas.get(key);
+    if (pending) {
+      // most recently used last
+      this.schemas.delete(key);
+    } else {
+      pending = this.compile(schema, param);
+      // a schema that fails must not stay cached
+      pending.catch(() => this.schemas.delete(key));
+    }
+    this.schemas.set(key, pending);
+    if (this.schemas.size > CACHE_SIZE) this.schemas.delete(this.schemas.keys().next().value!);
+    return resolved(await pending);
+  }
+
+  private async compile(schema: GrammarSchema, param: string): Promise<LlamaGrammar> {
     try {
       // the schema is checked at run time (json-schema.ts); node-llama-cpp's signature wants a literal type
       const compileSchema = this.llama.createGrammarForJsonSchema.bind(this.llama) as unknown as (
@@ -62,11 +62,19 @@ export class GrammarCache {
     } catch (error) {
       throw invalidRequest(
         `The JSON schema could not be compiled to a grammar: ${error instanceof Error ? error.message : String(error)}`,
-        "response_format.json_schema.schema",
+        param,
         "invalid_json_schema",
       );
     }
   }
+}
+
+function resolved(grammar: LlamaGrammar): ResolvedGrammar {
+  return {
+    grammar,
+    stopTexts: grammar.stopGenerationTriggers.map(triggerText).filter((t) => t !== ""),
+    trimTrailingWhitespace: grammar.trimWhitespaceSuffix,
+  };
 }
 
 /** A grammar's stop trigger as text (token ids in a trigger are not expected from JSON grammars; skipped). */

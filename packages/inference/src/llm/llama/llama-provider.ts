@@ -39,6 +39,7 @@ import { EmbeddingEngine } from "./embedding-engine.js";
 import type { ChoiceSampling } from "./generate-choice.js";
 import { runGeneration, type PreparedChoice } from "./run-generation.js";
 import { GrammarCache } from "./grammars.js";
+import { toolCallSchema } from "./tool-grammar.js";
 import { loadNodeLlamaCpp, type NodeLlamaCpp } from "./node-llama-cpp.js";
 import { SlotPool } from "./slot-pool.js";
 
@@ -139,9 +140,14 @@ export class LlamaCppProvider implements LlmProvider {
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<GenerationStream> {
     this.ensureOpen();
-    const prompt = renderChatPrompt(this.model, this.chatWrapper, request.messages);
+    const tools = request.tools;
+    const prompt = renderChatPrompt(this.model, this.chatWrapper, request.messages, tools?.tools);
     const maxTokens = this.completionBudget(prompt.tokens.length, request.sampling, "messages");
-    const grammar = await this.grammars.resolve(request.sampling.responseFormat);
+    // a forced tool call (required, or a named function) is grammar-constrained; it wins over response_format
+    const callSchema = tools && toolCallSchema(tools.tools, tools.choice);
+    const grammar = callSchema
+      ? await this.grammars.resolveSchema(callSchema, "tools")
+      : await this.grammars.resolve(request.sampling.responseFormat);
     const stopTexts = [...request.sampling.stop, ...prompt.stopTexts, ...(grammar?.stopTexts ?? [])];
     const choices: PreparedChoice[] = [];
     for (let i = 0; i < request.n; i++) {
@@ -156,7 +162,9 @@ export class LlamaCppProvider implements LlmProvider {
         echo: "",
       });
     }
-    return this.start(choices, prompt.tokens.length, signal);
+    const stream = this.start(choices, prompt.tokens.length, signal);
+    if (!tools || tools.choice.type === "none") return stream;
+    return Object.assign(stream, { toolCalls: callSchema ? ("forced" as const) : ("auto" as const) });
   }
 
   async complete(request: CompletionRequest, signal: AbortSignal): Promise<GenerationStream> {

@@ -1,8 +1,9 @@
 /**
  * `POST /v1/chat/completions` bodies → a typed `ChatRequest`. Messages are checked one by one (role,
  * content as a string or text parts), and every problem is a 400 naming the field (`messages[2].role`).
- * Tool calling and non-text content are refused explicitly rather than dropped; other parameters that
- * the server does not act on are accepted and listed in `ignored`.
+ * Tools (`tools`, `tool_choice`, assistant `tool_calls`, `tool` messages) are parsed in
+ * `tool-request.ts`; the deprecated `function` role and non-text content are refused explicitly rather
+ * than dropped; other parameters that the server does not act on are accepted and listed in `ignored`.
  */
 import { invalidRequest } from "../errors.js";
 import type { ChatMessage, ChatRequest, JsonObject } from "../engine/llm-provider.js";
@@ -16,6 +17,7 @@ import {
   requiredString,
 } from "./fields.js";
 import { SAMPLING_KEYS, parseChoiceCount, parseSampling } from "./sampling-params.js";
+import { TOOL_KEYS, parseMessageToolCalls, parseToolCallId, parseToolSettings } from "./tool-request.js";
 
 export interface StreamSettings {
   stream: boolean;
@@ -31,6 +33,7 @@ export interface ParsedChatRequest extends StreamSettings {
 
 const CHAT_KEYS = new Set<string>([
   ...SAMPLING_KEYS,
+  ...TOOL_KEYS,
   "model",
   "messages",
   "max_completion_tokens",
@@ -45,6 +48,7 @@ export function parseChatRequest(input: unknown): ParsedChatRequest {
   const body = bodyObject(input);
   const model = requiredString(body, "model");
   const messages = parseMessages(body.messages);
+  const tools = parseToolSettings(body);
   const maxParam =
     body.max_completion_tokens !== undefined && body.max_completion_tokens !== null
       ? "max_completion_tokens"
@@ -55,6 +59,7 @@ export function parseChatRequest(input: unknown): ParsedChatRequest {
     n: parseChoiceCount(body),
     sampling: parseSampling(body, maxParam),
     raw: body,
+    ...(tools === undefined ? {} : { tools }),
   };
   return { request, ...parseStreamSettings(body), ignored: ignoredKeys(body, CHAT_KEYS) };
 }
@@ -83,7 +88,20 @@ function parseMessages(value: unknown): ChatMessage[] {
       "empty_array",
     );
   }
-  return value.map((item: unknown, i) => parseMessage(item, `messages[${i}]`));
+  const messages = value.map((item: unknown, i) => parseMessage(item, `messages[${i}]`));
+  // a tool result answers a call made earlier in the conversation, as OpenAI requires
+  const calls = new Set<string>();
+  for (const [i, m] of messages.entries()) {
+    for (const call of m.toolCalls ?? []) calls.add(call.id);
+    if (m.role === "tool" && !calls.has(m.toolCallId!)) {
+      throw invalidRequest(
+        `Invalid parameter: messages with role 'tool' must be a response to a preceding message with 'tool_calls' (no call has the id '${m.toolCallId}').`,
+        `messages[${i}].tool_call_id`,
+        "invalid_value",
+      );
+    }
+  }
+  return messages;
 }
 
 function parseMessage(value: unknown, param: string): ChatMessage {
@@ -100,21 +118,23 @@ function parseMessage(value: unknown, param: string): ChatMessage {
       "invalid_value",
     );
   }
-  if (role === "tool" || role === "function") {
+  if (role === "function") {
     throw invalidRequest(
-      `Messages with role '${role}' are not supported: this server does not do tool calling.`,
+      "Messages with role 'function' (deprecated) are not supported; use 'tool' messages with 'tool_call_id'.",
       `${param}.role`,
       "unsupported_value",
     );
   }
-  if (role === "assistant" && message.tool_calls !== undefined && message.tool_calls !== null) {
-    throw invalidRequest(
-      "Assistant messages with 'tool_calls' are not supported: this server does not do tool calling.",
-      `${param}.tool_calls`,
-      "unsupported_value",
-    );
+  if (role === "tool") {
+    const toolCallId = parseToolCallId(message.tool_call_id, `${param}.tool_call_id`);
+    return { role, content: parseContent(message.content, `${param}.content`, false), toolCallId };
   }
+  const hasCalls = role === "assistant" && message.tool_calls !== undefined && message.tool_calls !== null;
   const content = parseContent(message.content, `${param}.content`, role === "assistant");
+  if (hasCalls) {
+    const toolCalls = parseMessageToolCalls(message.tool_calls, `${param}.tool_calls`);
+    return { role: "assistant", content, ...(toolCalls.length === 0 ? {} : { toolCalls }) };
+  }
   return { role: role === "developer" ? "system" : (role as ChatMessage["role"]), content };
 }
 

@@ -5,7 +5,14 @@
  * `include_usage` every chunk has `usage: null` and one last chunk, with no choices, has the totals.
  */
 import type { FinishReason, GenerationEvent, GenerationStream, TokenUsage } from "../engine/llm-provider.js";
+import { decodeToolChoice, type ToolCallMode } from "./tool-calls.js";
 import type { WireChatCompletion, WireChatCompletionChunk, WireCompletion, WireUsage } from "./wire-types.js";
+
+/** How a chat stream's text may carry tool calls (`tool-calls.ts`), and the request's tool names. */
+export interface ToolOutput {
+  readonly mode: ToolCallMode;
+  readonly names: ReadonlySet<string>;
+}
 
 export type GenerationKind = "chat" | "completion";
 
@@ -47,18 +54,35 @@ export async function collectGeneration(
 export function chatCompletion(
   identity: ResponseIdentity,
   collected: { choices: CollectedChoice[]; usage: TokenUsage },
+  tools?: ToolOutput,
 ): WireChatCompletion {
   return {
     id: identity.id,
     object: "chat.completion",
     created: identity.created,
     model: identity.model,
-    choices: collected.choices.map((c, index) => ({
-      index,
-      message: { role: "assistant", content: c.text, refusal: null },
-      logprobs: null,
-      finish_reason: c.finish,
-    })),
+    choices: collected.choices.map((c, index): WireChatCompletion["choices"][number] => {
+      if (!tools) {
+        return {
+          index,
+          message: { role: "assistant", content: c.text, refusal: null },
+          logprobs: null,
+          finish_reason: c.finish,
+        };
+      }
+      const decoded = decodeToolChoice(tools.mode, tools.names, c.text, c.finish);
+      return {
+        index,
+        message: {
+          role: "assistant",
+          content: decoded.content,
+          refusal: null,
+          ...(decoded.toolCalls.length === 0 ? {} : { tool_calls: decoded.toolCalls }),
+        },
+        logprobs: null,
+        finish_reason: decoded.finish,
+      };
+    }),
     usage: wireUsage(collected.usage),
   };
 }
@@ -117,7 +141,8 @@ export class ChunkWriter {
     }
   }
 
-  private chat(choice: WireChatCompletionChunk["choices"][number]): WireChatCompletionChunk {
+  /** A chat chunk with one choice (for writers that build their own deltas, e.g. tool calls). */
+  chat(choice: WireChatCompletionChunk["choices"][number]): WireChatCompletionChunk {
     return {
       id: this.identity.id,
       object: "chat.completion.chunk",

@@ -77,7 +77,9 @@ describe("parseChatRequest", () => {
     });
     assert.deepEqual([s.topK, s.minP, s.repetitionPenalty, s.ignoreEos], [0, 0.1, 1.1, true]);
     assert.deepEqual([parsed.stream, parsed.includeUsage], [true, true]);
-    assert.deepEqual(parsed.ignored, ["tools"]);
+    // tools are parsed now (tool-request.ts); an empty list means no tools
+    assert.equal(parsed.request.tools, undefined);
+    assert.deepEqual(parsed.ignored, []);
   });
 
   it("maps developer to system, joins text parts, allows empty assistant content", () => {
@@ -117,7 +119,11 @@ describe("parseChatRequest", () => {
       "response_format.json_schema.name",
     );
     fails(() => chat({ stream_options: {} }), "stream_options");
-    fails(() => chat({ messages: [{ role: "assistant", content: "x", tool_calls: [] }] }), "messages[0].tool_calls");
+    fails(
+      () => chat({ messages: [{ role: "assistant", content: "x", tool_calls: "none" }] }),
+      "messages[0].tool_calls",
+    );
+    fails(() => chat({ messages: [{ role: "function", content: "x" }] }), "messages[0].role");
   });
 });
 

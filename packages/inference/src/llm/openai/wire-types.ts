@@ -15,7 +15,22 @@ export interface WireEmbeddingUsage {
   total_tokens: number;
 }
 
-export type WireFinishReason = "stop" | "length";
+export type WireFinishReason = "stop" | "length" | "tool_calls";
+
+/** A tool call in a whole response: `arguments` is JSON text. */
+export interface WireToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** A tool call's piece in a stream chunk: the first carries `id`, `type` and the name; the rest, arguments. */
+export interface WireToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
+}
 
 export interface WireChatCompletion {
   id: string;
@@ -24,7 +39,7 @@ export interface WireChatCompletion {
   model: string;
   choices: {
     index: number;
-    message: { role: "assistant"; content: string; refusal: null };
+    message: { role: "assistant"; content: string | null; refusal: null; tool_calls?: WireToolCall[] };
     logprobs: null;
     finish_reason: WireFinishReason;
   }[];
@@ -38,7 +53,7 @@ export interface WireChatCompletionChunk {
   model: string;
   choices: {
     index: number;
-    delta: { role?: "assistant"; content?: string };
+    delta: { role?: "assistant"; content?: string; tool_calls?: WireToolCallDelta[] };
     logprobs: null;
     finish_reason: WireFinishReason | null;
   }[];

@@ -94,9 +94,10 @@ describe("bad input gets OpenAI's error format and the right status", () => {
       status: 400,
       param: "messages[0].content[0].type",
     });
+    // a tool result must answer an earlier call (tool-calls.test.ts covers tool calling)
     await rejects(create([{ role: "tool", content: "x", tool_call_id: "a" }]), {
       status: 400,
-      param: "messages[0].role",
+      param: "messages[0].tool_call_id",
     });
   });
 

@@ -68,7 +68,10 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry, access?: LlmA
         const admission = access?.admit(request, reply, parsed.request.model, started);
         const signal = clientSignal(reply);
         const stream = await provided(admission, () => provider.chat(parsed.request, signal));
+        const toolMode = stream.toolCalls;
+        const tools = parsed.request.tools;
         await serveGeneration({
+          ...(toolMode && tools ? { tools: { mode: toolMode, names: new Set(tools.tools.map((t) => t.name)) } } : {}),
           reply,
           kind: "chat",
           identity: { id: `chatcmpl-${newId()}`, created: now(), model: parsed.request.model },

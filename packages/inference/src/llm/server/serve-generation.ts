@@ -14,7 +14,9 @@ import {
   textCompletion,
   type GenerationKind,
   type ResponseIdentity,
+  type ToolOutput,
 } from "../openai/generation-responses.js";
+import { ToolChunkWriter } from "../openai/tool-chunks.js";
 import { SseWriter } from "./sse-writer.js";
 
 export interface ServeGenerationOptions {
@@ -26,13 +28,16 @@ export interface ServeGenerationOptions {
   includeUsage: boolean;
   /** Extra response headers (request id, ignored parameters). */
   headers: Record<string, string>;
+  /** Chat choices may be tool calls (the provider marked its stream). */
+  tools?: ToolOutput;
 }
 
 export async function serveGeneration(options: ServeGenerationOptions): Promise<void> {
   const { reply, kind, identity, stream } = options;
   if (!options.streaming) {
     const collected = await collectGeneration(stream);
-    const body = kind === "chat" ? chatCompletion(identity, collected) : textCompletion(identity, collected);
+    const body =
+      kind === "chat" ? chatCompletion(identity, collected, options.tools) : textCompletion(identity, collected);
     await reply.headers(options.headers).type("application/json").send(JSON.stringify(body));
     return;
   }
@@ -41,11 +46,16 @@ export async function serveGeneration(options: ServeGenerationOptions): Promise<
   const sse = new SseWriter(reply.raw);
   sse.open(options.headers);
   const chunks = new ChunkWriter(kind, identity, options.includeUsage);
+  const toolChunks = options.tools && new ToolChunkWriter(chunks, options.tools);
   try {
     for (const chunk of chunks.opening(stream.choices)) await sse.data(chunk);
     for await (const event of stream) {
-      const chunk = chunks.chunk(event);
-      if (chunk) await sse.data(chunk);
+      if (toolChunks) {
+        for (const chunk of toolChunks.chunk(event)) await sse.data(chunk);
+      } else {
+        const chunk = chunks.chunk(event);
+        if (chunk) await sse.data(chunk);
+      }
       if (sse.closed) break;
     }
   } catch (error) {
