@@ -42,8 +42,11 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `slipway server` on a free port with a fresh SQLite store in a temporary directory. */
-export async function startServerProcess(prefix = "slipway-e2e-"): Promise<ServerProcess> {
+/** Starts `slipway server` on a free port with a fresh SQLite store in a temporary directory (plus `extraArgs`). */
+export async function startServerProcess(
+  prefix = "slipway-e2e-",
+  extraArgs: readonly string[] = [],
+): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const server = spawn(
     process.execPath,
@@ -56,6 +59,7 @@ export async function startServerProcess(prefix = "slipway-e2e-"): Promise<Serve
       `sqlite:///${join(dir, "db", "slipway.db")}`,
       "--artifacts-destination",
       join(dir, "artifacts"),
+      ...extraArgs,
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
