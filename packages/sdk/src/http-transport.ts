@@ -3,10 +3,12 @@
  * exponential backoff and jitter on network errors, 429 and 5xx (honouring `Retry-After`), and
  * error answers turned into `MlflowError`s. 4xx answers are never retried.
  */
+import type { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { MlflowError } from "@slipway/protocol";
 import { authenticationHint } from "./credentials.js";
 import { errorFromResponse } from "./http-errors.js";
+import { isNodeReadable, nodeHttpFetch } from "./node-http-fetch.js";
 import { SDK_VERSION } from "./version.js";
 
 export interface RetryPolicy {
@@ -49,8 +51,11 @@ export interface HttpTransportOptions {
   random?: () => number;
 }
 
-/** What fetch accepts as a request body (the DOM's `BodyInit`, which Node's typings do not name). */
-export type RequestBody = NonNullable<RequestInit["body"]>;
+/**
+ * What fetch accepts as a request body (the DOM's `BodyInit`, which Node's typings do not name), or a Node stream:
+ * streamed uploads (files) go over `node:http`, which streams them with backpressure (see node-http-fetch.ts).
+ */
+export type RequestBody = NonNullable<RequestInit["body"]> | Readable;
 
 export interface HttpRequest<T> {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -185,17 +190,20 @@ export class HttpTransport {
     try {
       let response: Response;
       try {
-        response = await this.fetchImpl(url, {
-          method: req.method,
-          headers: {
-            ...(authorization === undefined ? {} : { authorization }),
-            ...this.headers,
-            ...lowerCaseKeys(req.headers),
-          },
-          body,
-          signal: controller.signal,
-          ...(isStream(body) ? { duplex: "half" as const } : {}),
-        });
+        const headers = {
+          ...(authorization === undefined ? {} : { authorization }),
+          ...this.headers,
+          ...lowerCaseKeys(req.headers),
+        };
+        response = isNodeReadable(body)
+          ? await nodeHttpFetch(url, { method: req.method, headers, body, signal: controller.signal })
+          : await this.fetchImpl(url, {
+              method: req.method,
+              headers,
+              body,
+              signal: controller.signal,
+              ...(isStream(body) ? { duplex: "half" as const } : {}),
+            });
       } catch (error) {
         if (req.signal?.aborted) throw req.signal.reason;
         return {
@@ -235,7 +243,8 @@ export class HttpTransport {
     } finally {
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener("abort", onUserAbort);
-      if (isStream(body)) (body as ReadableStream).cancel().catch(() => undefined);
+      if (isNodeReadable(body)) body.destroy();
+      else if (isStream(body)) (body as ReadableStream).cancel().catch(() => undefined);
     }
   }
 }

@@ -17,7 +17,7 @@ import {
   normalizeArtifactPath,
   type ArtifactRepository,
 } from "./artifact-repository.js";
-import type { HttpTransport, RequestBody } from "./http-transport.js";
+import type { HttpTransport } from "./http-transport.js";
 import { encodeQuery } from "./query-string.js";
 
 const PROXY = "/api/2.0/mlflow-artifacts/artifacts";
@@ -80,7 +80,7 @@ export class ProxyArtifactRepository implements ArtifactRepository {
       path: this.url(path),
       headers: { "content-type": contentType(path), "content-length": String(info.size) },
       // A fresh stream per attempt, so a retry re-reads the file rather than a buffer.
-      body: () => Readable.toWeb(createReadStream(localFile)) as unknown as RequestBody,
+      body: () => createReadStream(localFile),
       timeoutMs: this.timeoutMs,
       read: drain,
     });
