@@ -16,3 +16,4 @@ export { parseCron, CronError, type CronSchedule } from "./modules/monitoring/cr
 export type { MonitorService, AlertTransition, AlertListener } from "./modules/monitoring/monitor-service.js";
 export { AuthService, type AuthServiceOptions } from "./modules/auth/auth-service.js";
 export { isLoopbackHost } from "./platform/config.js";
+export { serverSettingsFromFile } from "./platform/config-file.js";

@@ -1,5 +1,13 @@
 import type { Command } from "commander";
-import { loadServerConfig, redact, startServer, type ServerFlags } from "@slipway/server";
+import { readFile } from "node:fs/promises";
+import {
+  ConfigError,
+  loadServerConfig,
+  redact,
+  serverSettingsFromFile,
+  startServer,
+  type ServerFlags,
+} from "@slipway/server";
 
 export function registerServer(program: Command): void {
   program
@@ -63,6 +71,10 @@ export function registerServer(program: Command): void {
     )
     .option("--auth", "require authentication on every request (env SLIPWAY_AUTH=true); see docs/auth.md")
     .option(
+      "--config <file>",
+      "read settings from this project file's server: section (default: ./slipway.yaml when it has one); flags and SLIPWAY_* variables win",
+    )
+    .option(
       "--default-permission <permission>",
       "with --auth: READ|EDIT|MANAGE|NO_PERMISSIONS where none is recorded (env SLIPWAY_DEFAULT_PERMISSION; default READ)",
     )
@@ -73,11 +85,15 @@ export function registerServer(program: Command): void {
     .action(async (flags: ServerFlags, command: Command) => {
       // commander defaults a --no-* flag to true: leave it to the environment unless it was given
       if (command.getOptionValueSource("monitorScheduler") === "default") delete flags.monitorScheduler;
-      const config = loadServerConfig(flags);
+      const file = await projectFile(command.getOptionValue("config") as string | undefined);
+      const config = loadServerConfig(flags, { ...file.env, ...process.env });
       const server = await startServer(config);
       process.stdout.write(
         `Slipway tracking server listening on ${server.url}\n  backend store: ${redact(config.backendStoreUri)}\n  artifacts:     ${config.artifactsDestination}\n` +
-          `  auth:          ${config.auth ? `on (default permission ${config.defaultPermission ?? "READ"})` : "off"}\n`,
+          `  auth:          ${config.auth ? `on (default permission ${config.defaultPermission ?? "READ"})` : "off"}\n` +
+          (file.path === undefined
+            ? ""
+            : `  settings:      ${file.path} (server:), below flags and SLIPWAY_* variables\n`),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
@@ -91,4 +107,18 @@ export function registerServer(program: Command): void {
         process.once("SIGTERM", stop);
       });
     });
+}
+
+/** The project file's `server:` settings, as SLIPWAY_* variables: `--config FILE`, or ./slipway.yaml if present. */
+async function projectFile(given: string | undefined): Promise<{ path?: string; env: Record<string, string> }> {
+  const path = given ?? "slipway.yaml";
+  let source: string;
+  try {
+    source = await readFile(path, "utf8");
+  } catch (error) {
+    if (given === undefined && (error as NodeJS.ErrnoException).code === "ENOENT") return { env: {} };
+    throw new ConfigError(`--config: cannot read '${path}': ${(error as Error).message}`);
+  }
+  const env = serverSettingsFromFile(source, path);
+  return Object.keys(env).length === 0 && given === undefined ? { env } : { path, env };
 }
