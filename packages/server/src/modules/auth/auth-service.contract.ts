@@ -184,7 +184,10 @@ export function authServiceContract(label: string, open: () => Promise<TestDatab
       await auth.authenticate({ authorization: `Bearer ${issued.token}`, ip: "10.1.0.1" });
       assert.equal((await auth.tokenInfo(issued.tokenId))?.last_used_at, T0 + 61_000);
 
-      await failure(auth.authenticate({ authorization: `Bearer ${issued.token.slice(0, -1)}A`, ip: "10.1.0.1" }));
+      // one character changed (never to itself: a token ending in "A" stayed valid, 1 run in 64)
+      const altered = `${issued.token.slice(0, -1)}${issued.token.endsWith("A") ? "B" : "A"}`;
+      assert.notEqual(altered, issued.token);
+      await failure(auth.authenticate({ authorization: `Bearer ${altered}`, ip: "10.1.0.1" }));
       await failure(auth.authenticate({ authorization: "Bearer not-a-token", ip: "10.1.0.1" }));
 
       const owner: Principal = {
