@@ -17,3 +17,4 @@ export type { MonitorService, AlertTransition, AlertListener } from "./modules/m
 export { AuthService, type AuthServiceOptions } from "./modules/auth/auth-service.js";
 export { isLoopbackHost } from "./platform/config.js";
 export { serverSettingsFromFile } from "./platform/config-file.js";
+export { SERVER_SETTINGS, type ServerSetting, type SettingKind } from "./platform/server-settings.js";

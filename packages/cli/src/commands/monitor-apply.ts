@@ -28,7 +28,19 @@ import { UsageError } from "../errors.js";
 import { stdoutOutput, table } from "../output.js";
 import { api, common, parseAlert, parseFollowed, parseSchedule, parseWindow } from "./monitor.js";
 
-const KEYS = ["name", "model", "window", "schedule", "reference", "alerts", "drift", "metrics", "webhook", "enabled"];
+/** The keys of one entry of a project file's `monitors:` list (also listed in the guide's configuration reference). */
+export const MONITOR_FILE_KEYS = [
+  "name",
+  "model",
+  "window",
+  "schedule",
+  "reference",
+  "alerts",
+  "drift",
+  "metrics",
+  "webhook",
+  "enabled",
+];
 
 type Json = Record<string, unknown>;
 
@@ -45,7 +57,8 @@ function text(value: unknown, where: string): string {
 export function monitorBody(entry: unknown, where: string, env: NodeJS.ProcessEnv = process.env): Json {
   if (!isObject(entry)) throw new UsageError(`${where}: expected a mapping (name, model, window, schedule, …)`);
   for (const key of Object.keys(entry)) {
-    if (!KEYS.includes(key)) throw new UsageError(`${where}.${key}: unknown key (known: ${KEYS.join(", ")})`);
+    if (!MONITOR_FILE_KEYS.includes(key))
+      throw new UsageError(`${where}.${key}: unknown key (known: ${MONITOR_FILE_KEYS.join(", ")})`);
   }
   const body: Json = {
     name: text(entry.name, `${where}.name`),

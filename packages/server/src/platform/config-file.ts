@@ -21,39 +21,27 @@
  */
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { ConfigError } from "./config.js";
+import { SERVER_SETTINGS, type SettingKind } from "./server-settings.js";
 
-type Kind = "string" | "port" | "boolean" | "list" | readonly string[];
+type Kind = SettingKind;
 
-const SERVER_KEYS: Readonly<Record<string, readonly [env: string, kind: Kind]>> = {
-  host: ["SLIPWAY_HOST", "string"],
-  port: ["SLIPWAY_PORT", "port"],
-  backend_store_uri: ["SLIPWAY_BACKEND_STORE_URI", "string"],
-  artifacts_destination: ["SLIPWAY_ARTIFACTS_DESTINATION", "string"],
-  s3_endpoint_url: ["SLIPWAY_S3_ENDPOINT_URL", "string"],
-  log_level: ["SLIPWAY_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]],
-  ui_dir: ["SLIPWAY_UI_DIR", "string"],
-  monitor_scheduler: ["SLIPWAY_MONITOR_SCHEDULER", "boolean"],
-  auth: ["SLIPWAY_AUTH", "boolean"],
-  default_permission: ["SLIPWAY_DEFAULT_PERMISSION", ["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"]],
-  insecure_no_auth: ["SLIPWAY_INSECURE_NO_AUTH", "boolean"],
-  public_url: ["SLIPWAY_PUBLIC_URL", "string"],
-  admin_username: ["SLIPWAY_ADMIN_USERNAME", "string"],
-};
+/** The file's keys, their variables and types, from the one table of server settings (server-settings.ts). */
+const SERVER_KEYS = fileKeys((key) => (key.includes(".") ? undefined : key));
+const OIDC_KEYS = fileKeys((key) => (key.startsWith("oidc.") ? key.slice("oidc.".length) : undefined));
+const SECRETS: Readonly<Record<string, string>> = Object.fromEntries(
+  SERVER_SETTINGS.filter((setting) => setting.secret).map((setting) => [setting.key, setting.env]),
+);
 
-const OIDC_KEYS: Readonly<Record<string, readonly [env: string, kind: Kind]>> = {
-  issuer: ["SLIPWAY_OIDC_ISSUER", "string"],
-  client_id: ["SLIPWAY_OIDC_CLIENT_ID", "string"],
-  redirect_url: ["SLIPWAY_OIDC_REDIRECT_URL", "string"],
-  scopes: ["SLIPWAY_OIDC_SCOPES", "list"],
-  groups_claim: ["SLIPWAY_OIDC_GROUPS_CLAIM", "string"],
-  admin_groups: ["SLIPWAY_OIDC_ADMIN_GROUPS", "list"],
-  allowed_groups: ["SLIPWAY_OIDC_ALLOWED_GROUPS", "list"],
-};
-
-const SECRETS: Readonly<Record<string, string>> = {
-  admin_password: "SLIPWAY_ADMIN_PASSWORD",
-  "oidc.client_secret": "SLIPWAY_OIDC_CLIENT_SECRET",
-};
+function fileKeys(
+  name: (key: string) => string | undefined,
+): Readonly<Record<string, readonly [env: string, kind: Kind]>> {
+  const keys: Record<string, readonly [string, Kind]> = {};
+  for (const setting of SERVER_SETTINGS) {
+    const key = name(setting.key);
+    if (key !== undefined && !setting.secret) keys[key] = [setting.env, setting.kind];
+  }
+  return keys;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

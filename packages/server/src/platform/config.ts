@@ -1,7 +1,12 @@
-/** The control plane's configuration: one schema, from flags, then SLIPWAY_* environment, then defaults. */
+/**
+ * The control plane's configuration: one schema, from flags, then SLIPWAY_* environment, then defaults. The settings,
+ * their variables and defaults are listed in server-settings.ts (the guide's configuration reference is rendered
+ * from it); a test checks that the variables read here are the ones listed there.
+ */
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { parseOidcSettings, type OidcFlags, type OidcSettings } from "../modules/auth/oidc-config.js";
+import { LOG_LEVELS, PERMISSION_NAMES } from "./server-settings.js";
 
 export interface S3Settings {
   endpoint?: string;
@@ -57,8 +62,6 @@ export interface ServerFlags extends OidcFlags {
   insecureNoAuth?: boolean;
 }
 
-const PERMISSION_NAMES = ["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"] as const;
-
 /** 127.0.0.0/8, ::1 (also as an IPv4-mapped or bracketed address) and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
   let h = host.trim().toLowerCase();
@@ -83,8 +86,6 @@ export const DEFAULT_DATA_DIR = "slipway-data";
 export function defaultStoreUri(cwd = process.cwd()): string {
   return `sqlite:///${resolve(cwd, DEFAULT_DATA_DIR, "slipway.db")}`;
 }
-
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 export function loadServerConfig(
   flags: ServerFlags,
