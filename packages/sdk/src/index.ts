@@ -22,3 +22,4 @@ export * from "./pipelines/index.js";
 export { manifestDigest, type CacheOptions, type ManifestEntry, type PackageFile } from "./model-cache.js";
 export { SDK_VERSION } from "./version.js";
 export * from "./credentials.js";
+export * from "./traces.js";

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { openArtifactRepository } from "./artifacts/registry.js";
 import type { ArtifactRepository } from "./artifacts/artifact-repository.js";
 import { TrackingService } from "./modules/tracking/tracking-service.js";
+import { TraceService } from "./modules/tracing/trace-service.js";
 import { RegistryService } from "./modules/registry/registry-service.js";
 import { RegistryEvents } from "./modules/registry/registry-events.js";
 import { WebhookDispatcher, WebhookService, type WebhookDispatcherOptions } from "./modules/registry/webhooks.js";
@@ -30,6 +31,8 @@ export interface RunningServer {
   db: SqlDb;
   artifacts: ArtifactRepository;
   tracking: TrackingService;
+  /** MLflow Tracing: traces and their spans. */
+  traces: TraceService;
   inferenceLog: InferenceLogService;
   monitors: MonitorService;
   /** Runs scheduled monitor evaluations (started unless `monitorScheduler` is off). */
@@ -90,6 +93,7 @@ export async function startServer(
     const metrics = createHttpMetrics();
     db.timings.observer = (op, seconds) => metrics.dbSeconds.observe({ op }, seconds);
     const tracking = new TrackingService({ db, artifacts });
+    const traces = new TraceService({ db, tracking, artifacts });
     const events = new RegistryEvents();
     const registry = new RegistryService({ db, events });
     const inferenceLog = new InferenceLogService({ db });
@@ -129,6 +133,7 @@ export async function startServer(
       inferenceLog,
       monitors,
       deployments,
+      traces,
       artifacts,
       metrics,
       version: slipwayVersion(),
@@ -161,6 +166,7 @@ export async function startServer(
       db,
       artifacts,
       tracking,
+      traces,
       inferenceLog,
       monitors,
       scheduler,

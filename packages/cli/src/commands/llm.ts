@@ -139,8 +139,13 @@ export function registerLlm(program: Command): void {
     )
     .option(
       "--tracking-uri <uri>",
-      "the control plane (--auth control-plane, --model models:/…; env SLIPWAY_TRACKING_URI)",
+      "the control plane (--auth control-plane, --model models:/…, --trace-experiment; env SLIPWAY_TRACKING_URI)",
     )
+    .option(
+      "--trace-experiment <name-or-id>",
+      "record each request as an MLflow trace in this experiment of the tracking server (created if missing)",
+    )
+    .option("--trace-sample-rate <rate>", "fraction of requests traced, 0 to 1 (default 1)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default warn)", "warn")
     .action(async (flags: ServeLlmFlags) => {
       let config;
@@ -204,7 +209,12 @@ export function registerLlm(program: Command): void {
                 auth.controlPlane ? `control plane ${config.auth?.controlPlane}` : "",
               ]
                 .filter((s) => s !== "")
-                .join(" + ")}\n`),
+                .join(" + ")}\n`) +
+          (config.tracing === undefined
+            ? ""
+            : `  traces:  experiment ${config.tracing.experiment} at ${config.tracing.trackingUri}` +
+              (config.tracing.sampleRate < 1 ? ` (${config.tracing.sampleRate * 100}% sampled)` : "") +
+              "\n"),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {

@@ -64,3 +64,42 @@ describe("loadLlmServeConfig", () => {
     assert.throws(() => parseModelSource("q=models:/"), /--model q: /);
   });
 });
+
+describe("loadLlmServeConfig: request traces", () => {
+  const base = { model: ["qwen=./q.gguf"] };
+  it("--trace-experiment with the tracking server from the flag or the environment", () => {
+    assert.deepEqual(
+      loadLlmServeConfig({ ...base, traceExperiment: "chat-traces", trackingUri: "http://cp:5000" }, {}).tracing,
+      { experiment: "chat-traces", trackingUri: "http://cp:5000", sampleRate: 1 },
+    );
+    assert.deepEqual(
+      loadLlmServeConfig(
+        { ...base, traceExperiment: "12", traceSampleRate: "0.25" },
+        { SLIPWAY_TRACKING_URI: "https://cp.example" },
+      ).tracing,
+      { experiment: "12", trackingUri: "https://cp.example", sampleRate: 0.25 },
+    );
+    assert.equal(loadLlmServeConfig(base, {}).tracing, undefined);
+  });
+
+  it("refuses incomplete or bad tracing settings, naming the flag", () => {
+    const bad: [Record<string, string>, Record<string, string>, RegExp][] = [
+      [{ traceExperiment: "x" }, {}, /--trace-experiment: needs the tracking server/],
+      [{ traceExperiment: "x", trackingUri: "ftp://cp" }, {}, /--tracking-uri: 'ftp:\/\/cp'/],
+      [{ traceExperiment: "x", trackingUri: "http://cp", traceSampleRate: "1.5" }, {}, /--trace-sample-rate: '1.5'/],
+      [{ traceExperiment: "x", trackingUri: "http://cp", traceSampleRate: "half" }, {}, /--trace-sample-rate/],
+      [{ traceSampleRate: "0.5" }, {}, /--trace-sample-rate: needs --trace-experiment/],
+      [{ traceExperiment: " " }, {}, /--trace-experiment: give a name or an id/],
+    ];
+    for (const [flags, env, message] of bad) {
+      assert.throws(
+        () => loadLlmServeConfig({ ...base, ...flags }, env),
+        (e: unknown) => {
+          assert.ok(e instanceof LlmServeConfigError);
+          assert.match(e.message, message);
+          return true;
+        },
+      );
+    }
+  });
+});

@@ -11,6 +11,9 @@
  * Upstreams (`--upstream NAME=URL[@weight=N][@model=M][@key-env=VAR]`, `--fallback NAME=OTHER[,…]`,
  * `--upstream-timeout`, `--upstream-key-env`, and a routing file that the caller has parsed) become the
  * validated routing tree of `upstream/routing-config.ts`.
+ *
+ * `--trace-experiment NAME_OR_ID` records each request (or a `--trace-sample-rate` fraction of them) as an MLflow
+ * trace in that experiment of the tracking server at `--tracking-uri` (or SLIPWAY_TRACKING_URI / MLFLOW_TRACKING_URI).
  */
 import { basename } from "node:path";
 import { integerSetting } from "../config-values.js";
@@ -27,8 +30,12 @@ import {
 } from "./upstream/routing-config.js";
 
 export interface LlmServeFlags extends RoutingFlags, DataPlaneAuthFlags {
-  /** The control plane that `--auth control-plane` asks. */
+  /** The control plane that `--auth control-plane` asks, and traces go to. */
   trackingUri?: string;
+  /** Record requests as MLflow traces in this experiment (name or id). */
+  traceExperiment?: string;
+  /** Fraction of requests traced, 0 to 1 (default 1). */
+  traceSampleRate?: string;
   model?: string[];
   port?: string;
   host?: string;
@@ -65,6 +72,16 @@ export interface LlmServeConfig {
   routing: RoutingConfig;
   /** Present when callers are authenticated (`--api-keys FILE`, `--auth control-plane`). */
   auth?: DataPlaneAuthConfig;
+  /** Present when requests are recorded as traces (`--trace-experiment`). */
+  tracing?: LlmTracingConfig;
+}
+
+export interface LlmTracingConfig {
+  /** An experiment id (digits) or name (created when missing). */
+  experiment: string;
+  trackingUri: string;
+  /** Fraction of requests traced, 0 to 1. */
+  sampleRate: number;
 }
 
 /** A routing file (`--routing routing.yaml`) as plain data, parsed by the caller, and its name for messages. */
@@ -150,6 +167,10 @@ export function loadLlmServeConfig(
     flags.trackingUri?.trim() || env.SLIPWAY_TRACKING_URI?.trim() || env.MLFLOW_TRACKING_URI?.trim(),
     (message) => new LlmServeConfigError(message),
   );
+  const tracing = loadTracingConfig(
+    flags,
+    flags.trackingUri?.trim() || env.SLIPWAY_TRACKING_URI?.trim() || env.MLFLOW_TRACKING_URI?.trim(),
+  );
   return {
     models,
     host: flags.host ?? env.SLIPWAY_LLM_HOST ?? "127.0.0.1",
@@ -168,5 +189,34 @@ export function loadLlmServeConfig(
     gpu: gpu === "auto" ? "auto" : false,
     routing,
     ...(auth === undefined ? {} : { auth }),
+    ...(tracing === undefined ? {} : { tracing }),
   };
+}
+
+function loadTracingConfig(flags: LlmServeFlags, trackingUri: string | undefined): LlmTracingConfig | undefined {
+  const experiment = flags.traceExperiment?.trim();
+  if (experiment === undefined || experiment === "") {
+    if (flags.traceExperiment !== undefined) throw new LlmServeConfigError("--trace-experiment: give a name or an id");
+    if (flags.traceSampleRate !== undefined) {
+      throw new LlmServeConfigError("--trace-sample-rate: needs --trace-experiment");
+    }
+    return undefined;
+  }
+  if (trackingUri === undefined || trackingUri === "") {
+    throw new LlmServeConfigError(
+      "--trace-experiment: needs the tracking server (--tracking-uri URL, or SLIPWAY_TRACKING_URI)",
+    );
+  }
+  if (!/^https?:\/\/[^\s]+$/i.test(trackingUri)) {
+    throw new LlmServeConfigError(`--tracking-uri: '${trackingUri}' is not an http(s) URL`);
+  }
+  let sampleRate = 1;
+  if (flags.traceSampleRate !== undefined) {
+    const text = flags.traceSampleRate.trim();
+    sampleRate = /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+    if (!(sampleRate >= 0 && sampleRate <= 1)) {
+      throw new LlmServeConfigError(`--trace-sample-rate: '${flags.traceSampleRate}' is not a number from 0 to 1`);
+    }
+  }
+  return { experiment, trackingUri, sampleRate };
 }

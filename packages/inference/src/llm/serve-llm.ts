@@ -21,7 +21,9 @@ import { RateLimiter } from "./keys/rate-limiter.js";
 import { UsageLedger } from "./keys/usage-ledger.js";
 import { LlmAccess } from "./server/llm-access.js";
 import { VllmMetrics } from "./server/vllm-metrics.js";
-import type { TrackingClient } from "@slipway/sdk";
+import { TrackingClient } from "@slipway/sdk";
+import { LlmTracer } from "./traces/llm-trace.js";
+import { TraceExporter } from "./traces/trace-exporter.js";
 import { resolveGguf } from "./registry/resolve-gguf.js";
 
 export interface OpenLlamaOptions {
@@ -58,6 +60,8 @@ export interface ServeLlmOptions {
   trackingClient?: TrackingClient;
   /** The model cache for downloaded packages (default: the SDK's). */
   modelCacheDir?: string;
+  /** Where the trace exporter reports failures (default: standard error). */
+  onTraceReport?: (line: string) => void;
 }
 
 export interface LlmServing {
@@ -70,7 +74,13 @@ export interface LlmServing {
   metrics: Registry;
   /** Keys, limits and usage (`usage.ledger`). */
   access: LlmAccess;
+  /** Sends request traces (`--trace-experiment`); flushed by `server.close()`. */
+  traces?: TraceExporter;
 }
+
+/** Retries of one trace send: short, so that a trace dropped for a down tracking server does not wait long. */
+const TRACE_SEND_RETRY = { maxRetries: 3, baseDelayMs: 200, maxDelayMs: 5000, maxRetryAfterMs: 30_000 };
+const TRACE_SEND_TIMEOUT_MS = 10_000;
 
 export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
   const { config, llama } = options;
@@ -79,6 +89,20 @@ export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
   const upstreams: UpstreamProvider[] = [];
   const metrics = new Registry();
   const upstreamMetrics = new UpstreamMetrics(metrics);
+  const traces =
+    config.tracing === undefined
+      ? undefined
+      : new TraceExporter({
+          // credentials as every client finds them (MLFLOW_TRACKING_TOKEN, SLIPWAY_TRACKING_TOKEN, ...)
+          client: new TrackingClient({
+            trackingUri: config.tracing.trackingUri,
+            retry: TRACE_SEND_RETRY,
+            timeoutMs: TRACE_SEND_TIMEOUT_MS,
+          }),
+          experiment: config.tracing.experiment,
+          metrics,
+          ...(options.onTraceReport === undefined ? {} : { onReport: options.onTraceReport }),
+        });
   const access = new LlmAccess({
     ...(options.auth === undefined ? {} : { auth: options.auth }),
     limiter: new RateLimiter(options.rateWindowMs === undefined ? {} : { windowMs: options.rateWindowMs }),
@@ -86,6 +110,7 @@ export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
     vllm: new VllmMetrics(metrics, () =>
       router.models().map(({ card, provider }) => ({ model: card.id, load: provider.load() })),
     ),
+    ...(traces === undefined ? {} : { tracer: new LlmTracer(traces, config.tracing?.sampleRate) }),
   });
   // routing decisions go to the server's log once it exists
   let log: RouteLog = () => {};
@@ -156,8 +181,21 @@ export async function serveLlm(options: ServeLlmOptions): Promise<LlmServing> {
     });
     log = (level, message, record) => server.app.log[level](record, message);
     for (const upstream of upstreams) upstream.open();
-    return { server, router, providers, upstreams, metrics, access };
+    // shutting the server down (SIGTERM) flushes the traces of the requests it finished
+    const serving: RunningLlmServer =
+      traces === undefined
+        ? server
+        : {
+            url: server.url,
+            app: server.app,
+            close: async (closeOptions) => {
+              await server.close(closeOptions);
+              await traces.close();
+            },
+          };
+    return { server: serving, router, providers, upstreams, metrics, access, ...(traces ? { traces } : {}) };
   } catch (error) {
+    await traces?.close(0);
     await router.close();
     await Promise.allSettled([...providers, ...upstreams].map((p) => p.close()));
     throw error;

@@ -28,8 +28,10 @@ export interface RouteSpec<Req extends TObject = TObject, Res extends TObject = 
   /** Method name on the SDK client, as in MLflow's proto service. */
   readonly name: string;
   readonly method: "GET" | "POST" | "PATCH" | "DELETE";
-  /** Path below `/api/2.0` and `/ajax-api/2.0`. */
+  /** Path below `/api/<apiVersion>` and `/ajax-api/<apiVersion>`. */
   readonly path: string;
+  /** The API version of the path's prefix (MLflow 3's trace routes are under `/api/3.0`); default "2.0". */
+  readonly apiVersion?: "2.0" | "3.0";
   readonly request: Req;
   readonly response: Res;
   /** Extra methods the same handler answers (MLflow mounts some RPCs on GET and POST). */

@@ -13,6 +13,8 @@
  *   carries OpenAI's `x-ratelimit-*` headers.
  * - Control-plane callers are counted as `user:NAME` and have no per-key limits; without auth, everything is
  *   counted under `anonymous`.
+ * - With a tracer (`--trace-experiment`), a sampled chat or completion request is also recorded as an MLflow
+ *   trace (traces/llm-trace.ts) by the same observation of its stream that accounts its usage.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { authChallenge, DataPlaneAuthError } from "../../auth/auth-errors.js";
@@ -22,6 +24,7 @@ import { LlmError, modelNotFound } from "../errors.js";
 import type { RateLimiter, RateLimits } from "../keys/rate-limiter.js";
 import type { UsageAccount, UsageLedger } from "../keys/usage-ledger.js";
 import type { VllmMetrics, VllmModelMetrics } from "./vllm-metrics.js";
+import type { LlmTraceRecorder, LlmTracer, TracedRequest } from "../traces/llm-trace.js";
 
 /** Routes anyone may call. */
 export const PUBLIC_LLM_ROUTES: ReadonlySet<string> = new Set(["/health", "/metrics"]);
@@ -37,6 +40,8 @@ export interface LlmAccessOptions {
   limiter: RateLimiter;
   ledger: UsageLedger;
   vllm: VllmMetrics;
+  /** Records sampled requests as traces on a tracking server; absent: no tracing. */
+  tracer?: LlmTracer;
 }
 
 export class LlmAccess {
@@ -44,10 +49,12 @@ export class LlmAccess {
   readonly ledger: UsageLedger;
   private readonly limiter: RateLimiter;
   private readonly vllm: VllmMetrics;
+  private readonly tracer: LlmTracer | undefined;
   private readonly callers = new WeakMap<FastifyRequest, DataPlaneCaller>();
 
   constructor(options: LlmAccessOptions) {
     this.auth = options.auth;
+    this.tracer = options.tracer;
     this.limiter = options.limiter;
     this.ledger = options.ledger;
     this.vllm = options.vllm;
@@ -123,6 +130,15 @@ export class LlmAccess {
       vllm: this.vllm.model(model),
       started,
       ...(limits.tpm === undefined ? {} : { countTokens: (n: number) => this.limiter.addTokens(name, n) }),
+      ...(this.tracer === undefined
+        ? {}
+        : {
+            trace: (traced: TracedRequest) =>
+              this.tracer!.begin(
+                { requestId: request.id, model, started, ...(caller === undefined ? {} : { caller: caller.name }) },
+                traced,
+              ),
+          }),
     });
   }
 }
@@ -134,19 +150,28 @@ interface AdmissionParts {
   started: number;
   /** Counts tokens against the key's tpm, when it has one. */
   countTokens?: (tokens: number) => void;
+  /** Starts the request's trace (undefined when not sampled); absent without a tracer. */
+  trace?: (request: TracedRequest) => LlmTraceRecorder | undefined;
 }
 
 /** One admitted request: its rate-limit headers, and the accounting of what it generates. */
 export class Admission {
   readonly headers: Record<string, string>;
+  private recorder: LlmTraceRecorder | undefined;
 
   constructor(private readonly parts: AdmissionParts) {
     this.headers = parts.headers;
   }
 
+  /** Records this request as a trace, when the server traces and samples it: call before `observe` or `failed`. */
+  traced(request: TracedRequest): void {
+    this.recorder ??= this.parts.trace?.(request);
+  }
+
   /** The provider refused the request (bad input, prompt too long, queue full...). */
-  failed(): void {
+  failed(error?: unknown): void {
     this.parts.account.error();
+    this.recorder?.end({ promptTokens: 0, completionTokens: 0, error: error ?? new Error("the request failed") });
   }
 
   /** An embeddings request answered: its input tokens. */
@@ -166,6 +191,8 @@ export class Admission {
    */
   observe(stream: GenerationStream, signal?: AbortSignal): GenerationStream {
     const { account, vllm, countTokens, started } = this.parts;
+    const recorder = this.recorder;
+    recorder?.acceptedNow();
     const prompt = stream.promptTokens;
     let counted = 0;
     if (countTokens && prompt > 0) {
@@ -178,6 +205,7 @@ export class Admission {
       let last = 0;
       let pieces = 0;
       let usage: TokenUsage | undefined;
+      let failure: unknown;
       const finished = new Set<number>();
       try {
         for await (const event of stream) {
@@ -189,15 +217,18 @@ export class Admission {
               countTokens(1);
               counted++;
             }
+            recorder?.text(event.choice, event.text);
           } else if (event.type === "finish") {
             finished.add(event.choice);
             vllm.finished(event.reason);
+            recorder?.finish(event.reason);
           } else usage = event.usage;
           yield event;
         }
         outcome = "done";
       } catch (error) {
         if (signal?.aborted !== true) outcome = "error";
+        failure = signal?.aborted === true ? new Error("cancelled: the client disconnected") : error;
         throw error;
       } finally {
         const promptTokens = usage?.promptTokens ?? stream.promptTokens;
@@ -211,6 +242,10 @@ export class Admission {
           // left by the client (the stream ends without the choices' finish events, or is not read to its end)
           for (let choice = 0; choice < stream.choices; choice++) if (!finished.has(choice)) vllm.finished("abort");
           vllm.e2eLatency((performance.now() - started) / 1000);
+        }
+        if (recorder) {
+          const left = failure === undefined && outcome !== "done" ? new Error("cancelled: the client left") : failure;
+          recorder.end({ promptTokens, completionTokens, ...(left === undefined ? {} : { error: left }) });
         }
         if (first !== undefined) {
           vllm.timeToFirstToken((first - started) / 1000);

@@ -33,7 +33,7 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry, access?: LlmA
     try {
       return await call();
     } catch (error) {
-      admission?.failed();
+      admission?.failed(error);
       throw error;
     }
   };
@@ -66,6 +66,12 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry, access?: LlmA
         const parsed = parseChatRequest(jsonBody(request.body));
         const { provider } = router.resolve(parsed.request.model);
         const admission = access?.admit(request, reply, parsed.request.model, started);
+        admission?.traced({
+          kind: "chat",
+          input: parsed.request.messages,
+          streaming: parsed.stream,
+          engine: provider.kind,
+        });
         const signal = clientSignal(reply);
         const stream = await provided(admission, () => provider.chat(parsed.request, signal));
         const toolMode = stream.toolCalls;
@@ -90,6 +96,12 @@ export function llmRoutes(router: ModelRouter, metrics?: Registry, access?: LlmA
         const parsed = parseCompletionRequest(jsonBody(request.body));
         const { provider } = router.resolve(parsed.request.model);
         const admission = access?.admit(request, reply, parsed.request.model, started);
+        admission?.traced({
+          kind: "completion",
+          input: parsed.request.prompts,
+          streaming: parsed.stream,
+          engine: provider.kind,
+        });
         const signal = clientSignal(reply);
         const stream = await provided(admission, () => provider.complete(parsed.request, signal));
         await serveGeneration({

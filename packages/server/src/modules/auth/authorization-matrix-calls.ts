@@ -16,7 +16,8 @@ export interface Call {
  * renaming, moving an alias) act on a fresh resource, given the same grants as E or M.
  */
 export async function callFor(w: MatrixWorld, key: string, url: string, role: Role): Promise<Call> {
-  const prefix = url.startsWith("/ajax-api/") ? "/ajax-api/2.0" : "/api/2.0";
+  // the route's own prefix: /api/2.0, /ajax-api/2.0, or 3.0 for MLflow 3's trace routes
+  const prefix = /^\/(ajax-)?api\/\d\.\d(?=\/)/.exec(url)?.[0] ?? "/api/2.0";
   const p = (path: string) => `${prefix}${path}`;
   const { E, R, M, MON, DEP, WIN } = w;
   const freshExperiment = async () => {
@@ -36,6 +37,24 @@ export async function callFor(w: MatrixWorld, key: string, url: string, role: Ro
   const freshRun = async () =>
     ((await w.asAdmin("POST", "/mlflow/runs/create", { experiment_id: E })).run as { info: { run_id: string } }).info
       .run_id;
+  /** A trace in E (made as the admin would, through the service), with the tag `k`. */
+  const freshTrace = async () => {
+    const traceId = w.unique("tr-matrix");
+    await w.server.traces.startTraceV3({
+      trace: {
+        trace_info: {
+          trace_id: traceId,
+          trace_location: { type: "MLFLOW_EXPERIMENT", mlflow_experiment: { experiment_id: E } },
+          request_time: new Date().toISOString(),
+          state: "OK",
+          tags: { k: "v" },
+        },
+        data: { spans: [{ name: "root", span_id: "1", trace_id: traceId }] },
+      },
+    });
+    return traceId;
+  };
+  const inE = [{ type: "MLFLOW_EXPERIMENT", mlflow_experiment: { experiment_id: E } }];
   const self = role === "anonymous" ? "nobody" : role;
   const artifact = `${w.runArtifactDir}/model/file.txt`;
   switch (key) {
@@ -103,6 +122,36 @@ export async function callFor(w: MatrixWorld, key: string, url: string, role: Ro
       };
     case "GET /mlflow/artifacts/list":
       return { path: p("/mlflow/artifacts/list"), query: { run_id: R } };
+    case "POST /mlflow/traces":
+      return {
+        path: p("/mlflow/traces"),
+        body: {
+          trace: {
+            trace_info: {
+              trace_id: w.unique("tr-started"),
+              trace_location: inE[0],
+              request_time: new Date().toISOString(),
+              state: "OK",
+            },
+          },
+        },
+      };
+    case "GET /mlflow/traces/:trace_id":
+      return { path: p(`/mlflow/traces/${await freshTrace()}`) };
+    case "GET /mlflow/traces/get":
+      return { path: p("/mlflow/traces/get"), query: { trace_id: await freshTrace() } };
+    case "GET /mlflow/traces/batchGet":
+      return { path: p("/mlflow/traces/batchGet"), query: { trace_ids: [await freshTrace()] } };
+    case "POST /mlflow/traces/search":
+      return { path: p("/mlflow/traces/search"), body: { locations: inE, max_results: 5 } };
+    case "GET /mlflow/traces":
+      return { path: p("/mlflow/traces"), query: { experiment_ids: [E], max_results: "5" } };
+    case "PATCH /mlflow/traces/:trace_id/tags":
+      return { path: p(`/mlflow/traces/${await freshTrace()}/tags`), body: { key: "k2", value: "v2" } };
+    case "DELETE /mlflow/traces/:trace_id/tags":
+      return { path: p(`/mlflow/traces/${await freshTrace()}/tags`), body: { key: "k" } };
+    case "POST /mlflow/traces/delete-traces":
+      return { path: p("/mlflow/traces/delete-traces"), body: { experiment_id: E, request_ids: [await freshTrace()] } };
     case "POST /mlflow/registered-models/create":
       return { path: p("/mlflow/registered-models/create"), body: { name: w.unique("created-model") } };
     case "GET /mlflow/registered-models/get":

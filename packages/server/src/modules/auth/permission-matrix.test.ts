@@ -42,7 +42,7 @@ function allowed(level: Level, role: Role): boolean {
   return RANK[role] >= LEVEL_RANK[level];
 }
 
-/** The expected level of every route, keyed `METHOD path` (API paths without /api/2.0 or /ajax-api/2.0). */
+/** The expected level of every route, keyed `METHOD path` (API paths without /api/2.0, /ajax-api/2.0 or 3.0). */
 const EXPECTED: Record<string, Level> = {
   // tracking
   "POST /mlflow/experiments/create": "any",
@@ -71,6 +71,16 @@ const EXPECTED: Record<string, Level> = {
   "GET /mlflow/metrics/get-history": "read",
   "GET /mlflow/metrics/get-history-bulk-interval": "read",
   "GET /mlflow/artifacts/list": "read",
+  // tracing (MLflow 3's routes under /api/3.0, MLflow 2's search and delete under /api/2.0)
+  "POST /mlflow/traces": "edit",
+  "GET /mlflow/traces/:trace_id": "read",
+  "GET /mlflow/traces/get": "read",
+  "GET /mlflow/traces/batchGet": "read",
+  "POST /mlflow/traces/search": "read",
+  "GET /mlflow/traces": "read",
+  "PATCH /mlflow/traces/:trace_id/tags": "edit",
+  "DELETE /mlflow/traces/:trace_id/tags": "edit",
+  "POST /mlflow/traces/delete-traces": "edit",
   // registry
   "POST /mlflow/registered-models/create": "any",
   "GET /mlflow/registered-models/get": "read",
@@ -173,7 +183,7 @@ const EXPECTED: Record<string, Level> = {
 
 function routeKey(method: string, url: string): string {
   const verb = method === "HEAD" ? "GET" : method;
-  for (const prefix of ["/api/2.0", "/ajax-api/2.0"]) {
+  for (const prefix of ["/api/2.0", "/ajax-api/2.0", "/api/3.0", "/ajax-api/3.0"]) {
     if (url.startsWith(`${prefix}/`)) return `${verb} ${url.slice(prefix.length)}`;
   }
   return `${verb} ${url}`;

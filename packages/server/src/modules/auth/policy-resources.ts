@@ -204,9 +204,58 @@ export class ResourceResolver {
         const ids = listOf(fields.experiment_ids).map((id) => experimentIdent(id) ?? id);
         return ids.length === 0 ? { kind: "handler" } : experiments([...new Set(ids)]);
       }
+      case "trace": {
+        const params = (request.params ?? {}) as Record<string, unknown>;
+        const traceId = ident(params.trace_id) ?? ident(fields.trace_id);
+        if (traceId === undefined) return { kind: "handler" };
+        const experimentId = await this.experimentOfTrace(traceId);
+        if (experimentId === null) return { kind: "admin_only", what: "traces (no database to look them up in)" };
+        return experimentId === undefined ? { kind: "handler" } : experiments([experimentId]);
+      }
+      case "trace_ids": {
+        const traceIds = listOf(fields.trace_ids);
+        if (traceIds.length === 0) return { kind: "handler" };
+        const ids = new Set<string>();
+        for (const traceId of traceIds) {
+          const experimentId = await this.experimentOfTrace(traceId);
+          if (experimentId === null) return { kind: "admin_only", what: "traces (no database to look them up in)" };
+          // an unknown trace is left out of the answer by the handler: nothing to check for it
+          if (experimentId !== undefined) ids.add(experimentId);
+        }
+        return ids.size === 0 ? { kind: "handler" } : experiments([...ids]);
+      }
+      case "trace_location": {
+        const trace = objectField(fields.trace);
+        const info = objectField(trace?.trace_info);
+        const location = objectField(info?.trace_location);
+        const id = experimentIdent(objectField(location?.mlflow_experiment)?.experiment_id);
+        return id === undefined ? { kind: "handler" } : experiments([id]);
+      }
+      case "trace_locations": {
+        const locations = Array.isArray(fields.locations) ? (fields.locations as unknown[]) : [];
+        const ids = new Set<string>();
+        for (const location of locations) {
+          const id = experimentIdent(objectField(objectField(location)?.mlflow_experiment)?.experiment_id);
+          // a malformed location is refused by the handler, naming the field
+          if (id === undefined) return { kind: "handler" };
+          ids.add(id);
+        }
+        return ids.size === 0 ? { kind: "handler" } : experiments([...ids]);
+      }
       default:
         return { kind: "admin_only", what: `an unknown experiment locator '${String(from)}'` };
     }
+  }
+
+  /** The experiment of a trace; undefined when there is no such trace, null without a database to look in. */
+  private async experimentOfTrace(traceId: string): Promise<string | undefined | null> {
+    const db = this.lookups.db;
+    if (!db) return null;
+    const row = await db.get<{ experiment_id: number | string }>(
+      `SELECT experiment_id FROM trace_info WHERE trace_id = ?`,
+      [traceId],
+    );
+    return row ? String(row.experiment_id) : undefined;
   }
 
   /** The experiment a model version's source lies in (see the `source_uri` locator). */
@@ -313,6 +362,13 @@ export function modelOfUri(uri: unknown): string | undefined {
 export function experimentIdent(value: unknown): string | undefined {
   const id = ident(value);
   return id === undefined ? undefined : canonicalExperimentId(id);
+}
+
+/** `value` when it is a JSON object, else undefined. */
+function objectField(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function listOf(value: unknown): string[] {

@@ -34,7 +34,15 @@ export type ExperimentLocator =
    */
   | "source_uri"
   /** A proxied artifact path (`<experiment_id>/<run_id>/artifacts/...`), from the `*` parameter or `?path=`. */
-  | "artifact_path";
+  | "artifact_path"
+  /** A trace (`:trace_id` path parameter, else `trace_id` in the query or body): the trace's experiment. */
+  | "trace"
+  /** Every trace of `trace_ids` (batch get): each trace's experiment. */
+  | "trace_ids"
+  /** `trace.trace_info.trace_location.mlflow_experiment.experiment_id` of a trace being started. */
+  | "trace_location"
+  /** Every `locations[].mlflow_experiment.experiment_id` of a trace search: READ on each one asked for. */
+  | "trace_locations";
 
 /** Where a request names the registered model it touches. */
 export type ModelLocator =
@@ -117,7 +125,10 @@ function filtered(search: SearchKind): Access {
   return { kind: "filtered", search };
 }
 
-/** Policies of routes mounted under both `/api/2.0` and `/ajax-api/2.0`, keyed `METHOD path-after-prefix`. */
+/**
+ * Policies of routes mounted under both `/api/2.0` and `/ajax-api/2.0` (MLflow 3's trace routes: `/api/3.0` and
+ * `/ajax-api/3.0`), keyed `METHOD path-after-prefix`.
+ */
 const API: Record<string, RoutePolicy> = {
   // ------------------------------------------------------------------ MLflow tracking: experiments
   "POST /mlflow/experiments/create": {
@@ -155,6 +166,19 @@ const API: Record<string, RoutePolicy> = {
   },
   "GET /mlflow/artifacts/list": { action: "artifacts.list", access: exp("read", "run") },
   "GET /mlflow/get-artifact": { action: "artifacts.get", access: exp("read", "run") },
+  // ------------------------------------------------------------------ MLflow tracing (v3 under /api/3.0, v2 under /api/2.0)
+  // traces follow their experiment: reads need READ, starting, tagging and deleting traces EDIT
+  // traces are request telemetry, written by servers once per request (slipway llm serve --trace-experiment):
+  // auditing them would add an audit row per LLM request; the permission check still applies
+  "POST /mlflow/traces": { action: "traces.start", access: exp("update", "trace_location"), audit: false },
+  "GET /mlflow/traces/:trace_id": { action: "traces.get-info", access: exp("read", "trace") },
+  "GET /mlflow/traces/get": { action: "traces.get", access: exp("read", "trace") },
+  "GET /mlflow/traces/batchGet": { action: "traces.batch-get", access: exp("read", "trace_ids") },
+  "POST /mlflow/traces/search": { action: "traces.search", access: exp("read", "trace_locations"), audit: false },
+  "GET /mlflow/traces": { action: "traces.search", access: exp("read", "experiment_ids") },
+  "PATCH /mlflow/traces/:trace_id/tags": { action: "traces.set-tag", access: exp("update", "trace") },
+  "DELETE /mlflow/traces/:trace_id/tags": { action: "traces.delete-tag", access: exp("update", "trace") },
+  "POST /mlflow/traces/delete-traces": { action: "traces.delete", access: exp("update") },
   // ------------------------------------------------------------------ MLflow registry
   "POST /mlflow/registered-models/create": {
     action: "registered-models.create",
@@ -391,8 +415,8 @@ const ROOT: Record<string, RoutePolicy> = {
   "GET /*": { action: "ui", access: PUBLIC },
 };
 
-/** The prefixes MLflow's REST API is mounted under (platform/http/route-table.ts). */
-const PREFIXES = ["/api/2.0", "/ajax-api/2.0"] as const;
+/** The prefixes MLflow's REST API is mounted under (platform/http/route-table.ts; MLflow 3's traces under 3.0). */
+const PREFIXES = ["/api/2.0", "/ajax-api/2.0", "/api/3.0", "/ajax-api/3.0"] as const;
 
 /** `path` without its API prefix, or null when it has none. */
 function unprefixed(path: string): string | null {

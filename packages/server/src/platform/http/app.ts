@@ -22,6 +22,8 @@ import { registerRegistryRoutes } from "../../modules/registry/routes.js";
 import type { RegistryService } from "../../modules/registry/registry-service.js";
 import type { WebhookService } from "../../modules/registry/webhooks.js";
 import { registerWebhookRoutes } from "../../modules/registry/webhooks-routes.js";
+import { registerTraceRoutes } from "../../modules/tracing/trace-routes.js";
+import type { TraceService } from "../../modules/tracing/trace-service.js";
 import { registerTrackingRoutes } from "../../modules/tracking/routes.js";
 import type { TrackingService } from "../../modules/tracking/tracking-service.js";
 import { sendError } from "./errors.js";
@@ -40,6 +42,8 @@ export interface AppDeps {
   monitors?: MonitorService;
   /** Deployments (canary, shadow, rolling) and the statistics model servers report; mounted when present. */
   deployments?: DeploymentService;
+  /** MLflow Tracing (traces v3, and v2's search and delete); mounted when present. */
+  traces?: TraceService;
   artifacts: ArtifactRepository;
   metrics: HttpMetrics;
   version: string;
@@ -146,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.inferenceLog) registerInferenceLogRoutes(app, deps.inferenceLog);
   if (deps.monitors) registerMonitorRoutes(app, deps.monitors);
   if (deps.deployments) registerDeploymentRoutes(app, deps.deployments);
+  if (deps.traces) registerTraceRoutes(app, deps.traces);
   await registerArtifactProxyRoutes(app, deps.artifacts);
   registerUiStatic(app, { dir: deps.uiDir });
   return app;

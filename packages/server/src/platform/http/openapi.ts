@@ -13,6 +13,7 @@ import {
   registryRoutes,
   slipwayAuthRoutes,
   trackingRoutes,
+  tracingRoutes,
   type RouteSpec,
 } from "@slipway/protocol";
 import { policyFor, type Access, type Check, type PolicyTable } from "../../modules/auth/policy.js";
@@ -27,6 +28,7 @@ const TABLES: readonly Readonly<Record<string, RouteSpec>>[] = [
   monitorRoutes,
   deploymentRoutes,
   inferenceLogRoutes,
+  tracingRoutes,
 ];
 
 const NEED: Record<Check["need"], string> = { read: "READ", update: "EDIT", delete: "MANAGE", manage: "MANAGE" };
@@ -60,6 +62,7 @@ export function tagOf(path: string): string {
     return "MLflow auth";
   }
   if (/^\/api\/2\.0\/mlflow\/(registered-models|model-versions)/.test(path)) return "MLflow model registry";
+  if (/^\/api\/[23]\.0\/mlflow\/traces(\/|$)/.test(path)) return "MLflow tracing";
   if (path.startsWith("/api/2.0/mlflow/")) return "MLflow tracking";
   const slipway = /^\/api\/2\.0\/slipway\/([a-z.-]+)/.exec(path);
   if (slipway) {
@@ -83,7 +86,7 @@ function specIndex(): Map<string, RouteSpec> {
   for (const table of TABLES) {
     for (const spec of Object.values(table)) {
       for (const method of [spec.method, ...(spec.alsoMethods ?? [])])
-        index.set(`${method} /api/2.0${spec.path}`, spec);
+        index.set(`${method} /api/${spec.apiVersion ?? "2.0"}${spec.path}`, spec);
     }
   }
   return index;
