@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -156,6 +156,76 @@ describe("slipway loadtest", () => {
     );
   });
 
+  it("a scenario file with a warm-up against a real server: templates by weight, --out and --html", async () => {
+    const scenario = join(dir, "mix.json");
+    await writeFile(
+      scenario,
+      JSON.stringify({
+        requests: [
+          {
+            name: "chat",
+            weight: 3,
+            path: "/chat/completions",
+            stream: true,
+            body: { messages: [{ role: "user", content: "{{prompt}}" }], max_tokens: 6, ignore_eos: true },
+          },
+          { name: "complete", path: "/completions", body: { prompt: "Count: {{index}}", max_tokens: 4 } },
+          { name: "models", method: "GET", path: "/models" },
+        ],
+      }),
+    );
+    const out = join(dir, "results.json");
+    const html = join(dir, "report.html");
+    const result = await runSlipway([
+      "loadtest",
+      baseURL,
+      "--scenario",
+      scenario,
+      "--model",
+      "tiny",
+      "--prompt-tokens",
+      "16",
+      "--warmup",
+      "3",
+      "--requests",
+      "20",
+      "--concurrency",
+      "4",
+      "--out",
+      out,
+      "--html",
+      html,
+      "--assert",
+      "p99<30s,errors<0.1%",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\(scenario .*mix\.json: chat ×3, complete ×1, models ×1\)/);
+    assert.match(result.stdout, /after a warm-up of 3 requests in [\d.]+ s \(0 failed; not counted below\)/);
+    assert.match(
+      result.stdout,
+      /by template\s+chat: \d+ \(0 failed\), complete: \d+ \(0 failed\), models: \d+ \(0 failed\)/,
+    );
+    assert.match(result.stdout, /assert p99<30s\s+ok/);
+    const s = JSON.parse(await readFile(out, "utf8")) as Summary & {
+      warmup: { requests: number };
+      byTemplate: Record<string, { requests: number; failed: number }>;
+      percentiles: Record<string, Record<string, number>>;
+      timeline: { second: number; requests: number }[];
+    };
+    assert.equal(s.requests, 20);
+    assert.equal(s.warmup.requests, 3);
+    assert.equal(s.byTemplate.chat!.requests + s.byTemplate.complete!.requests + s.byTemplate.models!.requests, 20);
+    assert.equal(s.ttft!.count, s.byTemplate.chat!.requests);
+    assert.ok(s.percentiles.latency!["p99.9"]! >= s.percentiles.latency!.p50!);
+    assert.equal(
+      s.timeline.reduce((n, p) => n + p.requests, 0),
+      20,
+    );
+    const page = await readFile(html, "utf8");
+    assert.match(page, /<svg /);
+    assert.ok(page.includes(s.percentiles.latency!.p99!.toFixed(2)));
+  });
+
   it("runs for a --duration", async () => {
     const result = await runSlipway([
       "loadtest",
@@ -268,6 +338,19 @@ describe("slipway loadtest", () => {
       [["loadtest", baseURL, "--model", "tiny", "--endpoint", "embeddings"], /--endpoint: 'embeddings' is not one of/],
       [["loadtest", baseURL, "--protocol", "mlflow"], /--protocol mlflow needs --body FILE/],
       [["loadtest", baseURL, "--protocol", "grpc"], /--protocol: 'grpc' is not one of openai, mlflow/],
+      [["loadtest", baseURL, "--scenario", "embeddings"], /--scenario: 'embeddings' is not one of chat, completions/],
+      [
+        ["loadtest", baseURL, "--scenario", "chat", "--protocol", "mlflow"],
+        /--scenario chat and --protocol mlflow disagree/,
+      ],
+      [
+        ["loadtest", baseURL, "--scenario", "completions", "--endpoint", "chat"],
+        /--scenario completions and --endpoint chat disagree/,
+      ],
+      [["loadtest", baseURL, "--scenario", "invocations"], /--protocol mlflow needs --body FILE/],
+      [["loadtest", baseURL, "--scenario", "/nonexistent/x.json"], /--scenario: cannot read '\/nonexistent\/x\.json'/],
+      [["loadtest", baseURL, "--model", "tiny", "--warmup", "soon"], /--warmup: 'soon' is not a duration/],
+      [["loadtest", baseURL, "--model", "tiny", "--warmup", "0"], /--warmup: '0' is not a whole number/],
       [["loadtest", baseURL, "--model", "tiny", "--rate", "-3"], /--rate: '-3' is not a number of requests per second/],
       [["loadtest", baseURL, "--model", "tiny", "--rate", "0"], /--rate: '0' is not a number of requests per second/],
       [
@@ -275,6 +358,12 @@ describe("slipway loadtest", () => {
         /--arrivals: 'bursty' is not one of/,
       ],
     ];
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, JSON.stringify({ requests: [{ path: "/chat/completions", weight: -1, body: {} }] }));
+    cases.push([
+      ["loadtest", baseURL, "--scenario", bad],
+      /--scenario: .*bad\.json: requests\[0\]\.weight: must be a number above 0, got -1/,
+    ]);
     for (const [args, message] of cases) {
       const result = await runSlipway(args);
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);

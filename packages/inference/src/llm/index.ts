@@ -92,6 +92,8 @@ export {
   type LoadTestSummary,
   type Distribution,
   type RequestSample,
+  type TimelinePoint,
+  type WarmupSummary,
 } from "./loadtest/load-report.js";
 export {
   parseAssertions,
@@ -101,6 +103,15 @@ export {
   type Assertion,
   type AssertionResult,
 } from "./loadtest/assertions.js";
+export { HdrHistogram, type HdrHistogramOptions, type HistogramBin } from "./loadtest/hdr-histogram.js";
+export { parseScenario, ScenarioError, type Scenario, type RequestTemplate } from "./loadtest/scenario.js";
+export {
+  renderLoadTestHtml,
+  loadTestResults,
+  formatMs,
+  type LoadTestResults,
+  type ReportAssertion,
+} from "./loadtest/load-html-report.js";
 export { RateLimiter, DEFAULT_RATE_WINDOW_MS, type RateLimits, type RateDecision } from "./keys/rate-limiter.js";
 export { UsageLedger, type KeyUsage, type UsageTotals } from "./keys/usage-ledger.js";
 export { LlmAccess, type LlmAccessOptions } from "./server/llm-access.js";

@@ -34,8 +34,9 @@ describe("load test figures", () => {
     assert.equal(s.requestsPerSecond, 1);
     assert.equal(s.outputTokensPerSecond, 8);
     assert.equal(s.meanPromptTokens, 21);
-    assert.equal(s.latency!.p99, 200);
-    assert.equal(s.ttft!.p50, 30);
+    assert.ok(Math.abs(s.latency!.p99 - 200) <= 0.2, String(s.latency!.p99));
+    // histogram percentiles: within 0.1 % (3 significant digits)
+    assert.ok(Math.abs(s.ttft!.p50 - 30) <= 0.03, String(s.ttft!.p50));
     const table = formatLoadTestReport(s);
     assert.match(table, /time to first token \(ms\)\s+45\.0\s+30\.0\s+60\.0\s+60\.0\s+60\.0/);
     assert.match(table, /errors\s+2 of 4 \(50\.00%\)\s+http_503: 2/);

@@ -1,6 +1,7 @@
 /**
  * One load-test request and its timing: an OpenAI chat or text completion (streamed: time to the first
- * token's chunk and per output token; whole: end to end), or an MLflow `/invocations` call. On
+ * token's chunk and per output token; whole: end to end), or any other request (an MLflow `/invocations`
+ * call, a scenario's GET), which passes on a 2xx status. On
  * `node:http` with a keep-alive agent, so the figures are the server's and not a client's handshakes.
  * Every failure becomes a sample with a kind (`http_503`, `connect`, `timeout`, `stream_error`,
  * `bad_response`), never an exception.
@@ -10,16 +11,30 @@ import https from "node:https";
 import { SseDecoder } from "../upstream/sse-decoder.js";
 import type { RequestSample } from "./load-report.js";
 
-export interface RequestPlan {
-  readonly protocol: "openai" | "mlflow";
+/** One request to send. */
+export interface PlannedRequest {
   /** The endpoint's full URL. */
   readonly url: URL;
-  readonly endpoint: "chat" | "completions" | "invocations";
+  readonly method: string;
+  readonly body: string | undefined;
+  /** Read the answer as server-sent events (when the server sends them). */
   readonly stream: boolean;
+  /** `openai`: the answer must be an OpenAI completion (choices, usage); `plain`: any 2xx passes. */
+  readonly kind: "openai" | "plain";
   readonly headers: Readonly<Record<string, string>>;
+  /** Scenario files: the template's name. */
+  readonly template?: string;
+}
+
+export interface RequestPlan {
+  readonly protocol: "openai" | "mlflow";
+  /** The endpoint's full URL (a scenario's: the base URL). */
+  readonly url: URL;
+  readonly endpoint: string;
+  readonly stream: boolean;
   readonly timeoutMs: number;
-  /** The body of request number `index`. */
-  body(index: number): string;
+  /** Request number `index`. */
+  request(index: number): PlannedRequest;
 }
 
 export function newLoadAgent(url: URL, sockets: number): Agent {
@@ -73,8 +88,19 @@ export async function runRequest(
   agent: Agent,
   stop: AbortSignal,
 ): Promise<RequestSample> {
-  const body = plan.body(index);
-  const timeout = AbortSignal.timeout(plan.timeoutMs);
+  const request = plan.request(index);
+  const sample = await runPlanned(request, plan.timeoutMs, agent, stop);
+  return request.template === undefined ? sample : { ...sample, template: request.template };
+}
+
+async function runPlanned(
+  plan: PlannedRequest,
+  timeoutMs: number,
+  agent: Agent,
+  stop: AbortSignal,
+): Promise<RequestSample> {
+  const body = plan.body;
+  const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([timeout, stop]);
   const started = performance.now();
   const fail = (errorKind: string): RequestSample => ({
@@ -95,12 +121,12 @@ export async function runRequest(
       res.resume();
       return fail(`http_${status}`);
     }
-    if (plan.protocol === "mlflow") {
+    if (plan.kind === "plain") {
       await drain(res);
       return { ok: true, latencyMs: performance.now() - started, outputTokens: 0 };
     }
     const streaming = plan.stream && String(res.headers["content-type"] ?? "").includes("text/event-stream");
-    return streaming ? await readStream(plan, res, started) : await readWhole(plan, res, started);
+    return streaming ? await readStream(res, started) : await readWhole(res, started);
   } catch (error) {
     if (timeout.aborted) return fail("timeout");
     if (stop.aborted) return fail("cancelled");
@@ -114,14 +140,22 @@ class BadResponse extends Error {
   }
 }
 
-function send(plan: RequestPlan, body: string, agent: Agent, signal: AbortSignal): Promise<IncomingMessage> {
+function send(
+  plan: PlannedRequest,
+  body: string | undefined,
+  agent: Agent,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = plan.url.protocol === "https:" ? https.request : http.request;
     const req = request(plan.url, {
-      method: "POST",
+      method: plan.method,
       agent,
       signal,
-      headers: { ...plan.headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      headers:
+        body === undefined
+          ? plan.headers
+          : { "content-type": "application/json", ...plan.headers, "content-length": Buffer.byteLength(body) },
     });
     req.once("response", resolve);
     req.once("error", reject);
@@ -168,14 +202,15 @@ function usageOf(body: Json): { prompt?: number; completion?: number } {
   };
 }
 
-function chunkText(plan: RequestPlan, choice: unknown): string {
+function chunkText(choice: unknown): string {
   if (!isObject(choice)) return "";
-  if (plan.endpoint === "completions") return typeof choice.text === "string" ? choice.text : "";
+  // text completions carry `text`, chat ones `delta` (streamed) or `message`
+  if (typeof choice.text === "string") return choice.text;
   const delta = isObject(choice.delta) ? choice.delta : isObject(choice.message) ? choice.message : undefined;
   return delta && typeof delta.content === "string" ? delta.content : "";
 }
 
-async function readWhole(plan: RequestPlan, res: IncomingMessage, started: number): Promise<RequestSample> {
+async function readWhole(res: IncomingMessage, started: number): Promise<RequestSample> {
   const body = parse(await drain(res));
   const latencyMs = performance.now() - started;
   if (!Array.isArray(body.choices)) throw new BadResponse("bad_response");
@@ -188,7 +223,7 @@ async function readWhole(plan: RequestPlan, res: IncomingMessage, started: numbe
   };
 }
 
-async function readStream(plan: RequestPlan, res: IncomingMessage, started: number): Promise<RequestSample> {
+async function readStream(res: IncomingMessage, started: number): Promise<RequestSample> {
   const sse = new SseDecoder();
   let ttftMs: number | undefined;
   let chunks = 0;
@@ -207,7 +242,7 @@ async function readStream(plan: RequestPlan, res: IncomingMessage, started: numb
       if (u.completion !== undefined) usage = u;
       if (!Array.isArray(chunk.choices)) continue;
       for (const choice of chunk.choices as unknown[]) {
-        if (chunkText(plan, choice) !== "") {
+        if (chunkText(choice) !== "") {
           ttftMs ??= performance.now() - started;
           chunks++;
         }

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { formatLoadTestReport } from "./load-report.js";
 import { arrivalTimes, runLoadTest } from "./run-load-test.js";
+import { parseScenario } from "./scenario.js";
 
 function take(n: number, times: Generator<number>): number[] {
   return Array.from({ length: n }, () => times.next().value as number);
@@ -109,5 +110,241 @@ describe("runLoadTest against a real HTTP server", () => {
     });
     // due at 0, 50, …, 250 ms: 6 requests
     assert.equal(summary.requests, 6);
+  });
+
+  it("warm-up: its requests are sent first and left out of the figures", async () => {
+    const summary = await runLoadTest({
+      url,
+      protocol: "mlflow",
+      body: "{}",
+      requests: 4,
+      concurrency: 2,
+      warmupRequests: 3,
+    });
+    assert.equal(summary.requests, 4);
+    assert.equal(summary.warmup?.requests, 3);
+    assert.equal(summary.warmup?.failed, 0);
+    assert.ok(summary.warmup.elapsedMs >= 190, String(summary.warmup?.elapsedMs));
+    assert.match(
+      formatLoadTestReport(summary),
+      /after a warm-up of 3 requests in [\d.]+ s \(0 failed; not counted below\)/,
+    );
+    const timed = await runLoadTest({
+      url,
+      protocol: "mlflow",
+      body: "{}",
+      requests: 2,
+      concurrency: 2,
+      warmupMs: 250,
+    });
+    // two clients × 100 ms requests for 250 ms: 6 warm-up requests (the last ones finish after the 250 ms)
+    assert.equal(timed.warmup?.requests, 6);
+    assert.equal(timed.requests, 2);
+  });
+
+  it("a per-second timeline of the measured run", async () => {
+    const summary = await runLoadTest({ url, protocol: "mlflow", body: "{}", durationMs: 2100, concurrency: 2 });
+    const seconds = summary.timeline.map((p) => p.second);
+    assert.deepEqual(seconds, [0, 1, 2]);
+    assert.equal(
+      summary.timeline.reduce((n, p) => n + p.requests, 0),
+      summary.requests,
+    );
+    // 2 clients × 10 requests a second
+    assert.ok(
+      summary.timeline[0]!.succeeded >= 16 && summary.timeline[0]!.succeeded <= 20,
+      JSON.stringify(summary.timeline[0]),
+    );
+    assert.ok(Math.abs(summary.timeline[0]!.latencyP50! - 100) < 40, JSON.stringify(summary.timeline[0]));
+    assert.ok(summary.percentiles.latency!["p99.9"]! >= summary.percentiles.latency!.p50!);
+    assert.equal(
+      summary.histograms.latency!.reduce((n, b) => n + b.count, 0),
+      summary.succeeded,
+    );
+  });
+});
+
+describe("scenario files against a real HTTP server", () => {
+  let server: Server;
+  let url = "";
+  const seen: { method: string; path: string; body: string; team: string | undefined }[] = [];
+  before(async () => {
+    // an OpenAI-like server: streamed chat completions, a model list, and a failing path
+    server = createServer((request, response) => {
+      let body = "";
+      request.on("data", (c: Buffer) => (body += c.toString()));
+      request.on("end", () => {
+        seen.push({ method: request.method!, path: request.url!, body, team: request.headers["x-team"] as string });
+        if (request.url === "/v1/chat/completions") {
+          response.writeHead(200, { "content-type": "text/event-stream" });
+          const chunk = (content: string) =>
+            `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+          response.write(chunk("a"));
+          setTimeout(() => {
+            response.write(chunk("b"));
+            response.write(chunk("c"));
+            response.write(
+              `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 3 } })}\n\n`,
+            );
+            response.end("data: [DONE]\n\n");
+          }, 20);
+        } else if (request.url === "/v1/models") {
+          response.writeHead(200, { "content-type": "application/json" }).end('{"data": []}');
+        } else {
+          response.writeHead(500).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("sends the weighted templates, streams, and counts per template", async () => {
+    const scenario = parseScenario(
+      JSON.stringify({
+        requests: [
+          {
+            name: "chat",
+            weight: 2,
+            path: "/chat/completions",
+            stream: true,
+            headers: { "x-team": "search" },
+            body: { messages: [{ role: "user", content: "{{prompt}}" }], max_tokens: 3 },
+          },
+          { name: "models", method: "GET", path: "/models" },
+          { name: "broken", weight: 0.5, path: "/broken", body: { n: "{{index}}" } },
+        ],
+      }),
+    );
+    const summary = await runLoadTest({
+      url,
+      protocol: "openai",
+      model: "tiny",
+      scenario,
+      scenarioName: "mix.json",
+      requests: 70,
+      concurrency: 4,
+      promptTokens: 12,
+    });
+    assert.equal(summary.requests, 70);
+    const by = summary.byTemplate!;
+    assert.equal(by.chat!.requests + by.models!.requests + by.broken!.requests, 70);
+    assert.ok(by.chat!.requests > by.models!.requests && by.models!.requests > by.broken!.requests, JSON.stringify(by));
+    assert.equal(by.broken!.failed, by.broken!.requests);
+    assert.deepEqual(summary.errors, { http_500: by.broken!.requests });
+    assert.equal(summary.ttft?.count, by.chat!.requests);
+    assert.equal(summary.outputTokens, 3 * by.chat!.requests);
+    assert.ok(summary.ttft.p50 < summary.latency!.max);
+    const chat = seen.find((r) => r.path === "/v1/chat/completions")!;
+    const body = JSON.parse(chat.body) as { model: string; stream: boolean; messages: { content: string }[] };
+    assert.equal(body.model, "tiny");
+    assert.equal(body.stream, true);
+    assert.match(body.messages[0]!.content, /^Request \d+: \w+/);
+    assert.equal(chat.team, "search");
+    assert.equal(seen.find((r) => r.path === "/v1/models")!.method, "GET");
+    assert.match(seen.find((r) => r.path === "/v1/broken")!.body, /^\{"n":"\d+"\}$/);
+    assert.match(formatLoadTestReport(summary), /\(scenario mix\.json: chat ×2, models ×1, broken ×0\.5\)/);
+    assert.match(
+      formatLoadTestReport(summary),
+      /by template\s+chat: \d+ \(0 failed\), models: \d+ \(0 failed\), broken: \d+ \(\d+ failed\)/,
+    );
+  });
+});
+
+describe("errors by kind, against a real HTTP server that fails in every way", () => {
+  let server: Server;
+  let url = "";
+  before(async () => {
+    server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        const path = request.url ?? "";
+        const chunk = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "x" } }] })}\n\n`;
+        if (path.startsWith("/ok/")) {
+          response.writeHead(200, { "content-type": "text/event-stream" });
+          response.end(`${chunk}data: [DONE]\n\n`);
+        } else if (path.startsWith("/error/")) {
+          response.writeHead(200, { "content-type": "text/event-stream" });
+          response.end(`${chunk}data: {"error": {"message": "engine failed"}}\n\ndata: [DONE]\n\n`);
+        } else if (path.startsWith("/cut/")) {
+          response.writeHead(200, { "content-type": "text/event-stream" });
+          response.end(chunk);
+        } else if (path.startsWith("/bad/")) {
+          response.writeHead(200, { "content-type": "application/json" }).end("<html>not an answer</html>");
+        } else if (path === "/hang") {
+          // never answers: the client's timeout ends it
+        } else if (path === "/reset") {
+          request.socket.destroy();
+        } else {
+          response.writeHead(404).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("names each kind and groups them in classes", async () => {
+    const chat = (name: string) => ({
+      name,
+      path: `/${name}/chat/completions`,
+      stream: true,
+      body: { messages: [{ role: "user", content: "hi" }] },
+    });
+    const scenario = parseScenario(
+      JSON.stringify({
+        requests: [
+          chat("ok"),
+          chat("error"),
+          chat("cut"),
+          { name: "bad", path: "/bad/completions", body: { prompt: "x" } },
+          { name: "missing", method: "GET", path: "/missing" },
+          { name: "hang", method: "GET", path: "/hang" },
+          { name: "reset", method: "GET", path: "/reset" },
+        ],
+      }),
+    );
+    const summary = await runLoadTest({
+      url,
+      protocol: "openai",
+      scenario,
+      requests: 70,
+      concurrency: 10,
+      timeoutMs: 300,
+    });
+    const by = summary.byTemplate!;
+    assert.equal(summary.requests, 70);
+    assert.equal(by.ok!.failed, 0);
+    assert.deepEqual(summary.errors, {
+      ...Object.fromEntries(
+        (
+          [
+            ["stream_error", "error"],
+            ["stream_cut_short", "cut"],
+            ["bad_response", "bad"],
+            ["http_404", "missing"],
+            ["timeout", "hang"],
+            ["connection_reset", "reset"],
+          ] as const
+        ).map(([kind, name]) => [kind, by[name]!.requests]),
+      ),
+    });
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(summary.errorClasses).sort()),
+      Object.fromEntries(
+        Object.entries({
+          stream: by.error!.requests + by.cut!.requests,
+          bad_response: by.bad!.requests,
+          http_4xx: by.missing!.requests,
+          timeout: by.hang!.requests,
+          connection: by.reset!.requests,
+        }).sort(),
+      ),
+    );
   });
 });

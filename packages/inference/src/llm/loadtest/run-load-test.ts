@@ -11,10 +11,15 @@
  *   requests in flight. A request sent later than its scheduled time (the cap was reached, or the client could
  *   not keep up) is counted, and its lag reported, so an overloaded server cannot pass for a fast one.
  *
+ * What is sent: an OpenAI chat or text completion with a synthetic prompt, an MLflow `/invocations` body, or
+ * the weighted request templates of a scenario file (`scenario.ts`). An optional warm-up (a number of requests
+ * or a duration, in the same shape of load) runs first; its requests are left out of every figure.
+ *
  * The caller gets the summary (see `load-report.ts`) and, while it runs, progress callbacks.
  */
-import { LoadSamples, type LoadTestSummary } from "./load-report.js";
+import { LoadSamples, type LoadTestSummary, type WarmupSummary } from "./load-report.js";
 import { newLoadAgent, runRequest, syntheticPrompt, type RequestPlan } from "./load-request.js";
+import { pickTemplate, templateBody, type Scenario } from "./scenario.js";
 
 export interface LoadTestOptions {
   /** OpenAI: the API's base URL (`http://127.0.0.1:8000/v1`); MLflow: the server's URL (or its `/invocations`). */
@@ -46,6 +51,12 @@ export interface LoadTestOptions {
   timeoutMs?: number;
   /** MLflow: the request body (JSON text). */
   body?: string;
+  /** Send these request templates instead (`protocol` and `endpoint` are then ignored); `scenarioName` names it. */
+  scenario?: Scenario;
+  scenarioName?: string;
+  /** Warm up first with this many requests, or for this long; left out of the figures. */
+  warmupRequests?: number;
+  warmupMs?: number;
   /** `Authorization: Bearer …`. */
   apiKey?: string;
   /** Stops the run early (Ctrl-C): requests in flight are cancelled, the summary covers what finished. */
@@ -55,6 +66,8 @@ export interface LoadTestOptions {
 }
 
 export interface LoadProgress {
+  /** `warmup` while warming up (figures of the warm-up), then `run`. */
+  phase: "warmup" | "run";
   done: number;
   errors: number;
   elapsedMs: number;
@@ -70,16 +83,39 @@ export function requestPlan(options: LoadTestOptions): RequestPlan {
   const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const timeoutMs = options.timeoutMs ?? 60_000;
   const base = options.url.replace(/\/+$/, "");
+  if (options.scenario !== undefined) {
+    const templates = options.scenario.templates;
+    const promptTokens = options.promptTokens ?? DEFAULT_PROMPT_TOKENS;
+    return {
+      protocol: templates.some((t) => t.kind === "openai") ? "openai" : "mlflow",
+      url: new URL(base),
+      endpoint: "scenario",
+      stream: templates.some((t) => t.stream),
+      timeoutMs,
+      request: (index) => {
+        const t = pickTemplate(templates, index);
+        return {
+          url: new URL(`${base}${t.path}`),
+          method: t.method,
+          body: templateBody(t, index, { prompt: () => syntheticPrompt(index, promptTokens), model: options.model }),
+          stream: t.stream,
+          kind: t.kind,
+          headers: { ...headers, ...t.headers },
+          template: t.name,
+        };
+      },
+    };
+  }
   if (options.protocol === "mlflow") {
     const body = options.body ?? "{}";
+    const url = new URL(base.endsWith("/invocations") ? base : `${base}/invocations`);
     return {
       protocol: "mlflow",
-      url: new URL(base.endsWith("/invocations") ? base : `${base}/invocations`),
+      url,
       endpoint: "invocations",
       stream: false,
-      headers,
       timeoutMs,
-      body: () => body,
+      request: () => ({ url, method: "POST", body, stream: false, kind: "plain", headers }),
     };
   }
   const endpoint = options.endpoint ?? "chat";
@@ -91,18 +127,19 @@ export function requestPlan(options: LoadTestOptions): RequestPlan {
     ...(options.ignoreEos === false ? {} : { ignore_eos: true }),
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
+  const url = new URL(`${base}/${endpoint === "chat" ? "chat/completions" : "completions"}`);
   return {
     protocol: "openai",
-    url: new URL(`${base}/${endpoint === "chat" ? "chat/completions" : "completions"}`),
+    url,
     endpoint,
     stream,
-    headers,
     timeoutMs,
-    body: (index) => {
+    request: (index) => {
       const prompt = syntheticPrompt(index, promptTokens);
-      return JSON.stringify(
+      const body = JSON.stringify(
         endpoint === "chat" ? { ...common, messages: [{ role: "user", content: prompt }] } : { ...common, prompt },
       );
+      return { url, method: "POST", body, stream, kind: "openai", headers };
     },
   };
 }
@@ -132,61 +169,30 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
   const planned = options.durationMs === undefined ? (options.requests ?? DEFAULT_LOAD_REQUESTS) : undefined;
   const agent = newLoadAgent(plan.url, options.concurrency);
   const stop = options.signal ?? new AbortController().signal;
-  const samples = new LoadSamples();
-  const started = performance.now();
-  let sent = 0;
-  let finished = started;
-  const elapsed = () => performance.now() - started;
-  const more = () => !stop.aborted && (planned !== undefined ? sent < planned : elapsed() < (options.durationMs ?? 0));
-  const progress = () =>
-    options.onProgress?.({
-      done: samples.done,
-      errors: samples.errorCount,
-      elapsedMs: elapsed(),
-      fraction: Math.min(
-        1,
-        planned !== undefined ? samples.done / planned : elapsed() / Math.max(1, options.durationMs ?? 1),
-      ),
-    });
-  const ticker = options.onProgress ? setInterval(progress, options.progressIntervalMs ?? 200) : undefined;
-  const record = (sample: Awaited<ReturnType<typeof runRequest>>) => {
-    // requests cut off by Ctrl-C are not the server's errors
-    if (sample.errorKind !== "cancelled") samples.add(sample);
-    finished = performance.now();
-  };
+  let warmup: WarmupSummary | undefined;
+  let next = 0;
+  let phase: Phase | undefined;
+  const ticker = options.onProgress
+    ? setInterval(() => phase && options.onProgress!(phase.progress()), options.progressIntervalMs ?? 200)
+    : undefined;
+  let samples: LoadSamples;
+  let elapsedMs: number;
   try {
-    if (options.rate === undefined) {
-      await Promise.all(
-        Array.from({ length: options.concurrency }, async () => {
-          while (more()) record(await runRequest(plan, sent++, agent, stop));
-        }),
-      );
-    } else {
-      // open loop: send on the schedule; past `concurrency` in flight, wait for a slot (and count the lag)
-      const inFlight = new Set<Promise<void>>();
-      const schedule = arrivalTimes(options.rate, options.arrivals ?? "poisson", options.seed);
-      for (;;) {
-        const due = started + schedule.next().value;
-        if (planned === undefined && due - started >= (options.durationMs ?? 0)) break;
-        if (!more()) break;
-        const wait = due - performance.now();
-        if (wait > 0) await sleep(wait, stop);
-        while (inFlight.size >= options.concurrency && !stop.aborted) await Promise.race(inFlight);
-        if (stop.aborted) break;
-        samples.addLag(performance.now() - due);
-        const request: Promise<void> = runRequest(plan, sent++, agent, stop).then((sample) => {
-          inFlight.delete(request);
-          record(sample);
-        });
-        inFlight.add(request);
-      }
-      await Promise.all(inFlight);
+    if (options.warmupRequests !== undefined || options.warmupMs !== undefined) {
+      phase = new Phase("warmup", options.warmupRequests, options.warmupMs);
+      const result = await runPhase(plan, options, agent, stop, phase, next);
+      next = result.next;
+      warmup = { requests: phase.samples.done, failed: phase.samples.errorCount, elapsedMs: result.elapsedMs };
     }
+    phase = new Phase("run", planned, options.durationMs);
+    const result = await runPhase(plan, options, agent, stop, phase, next);
+    samples = phase.samples;
+    elapsedMs = result.elapsedMs;
   } finally {
     clearInterval(ticker);
     agent.destroy();
   }
-  progress();
+  options.onProgress?.(phase.progress());
   return samples.summary(
     {
       url: options.url,
@@ -194,6 +200,12 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
       protocol: plan.protocol,
       endpoint: plan.endpoint,
       stream: plan.stream,
+      ...(options.scenario === undefined
+        ? {}
+        : {
+            scenario: options.scenarioName ?? "scenario",
+            templates: options.scenario.templates.map((t) => ({ name: t.name, weight: t.weight })),
+          }),
     },
     {
       concurrency: options.concurrency,
@@ -201,10 +213,95 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
       requests: planned,
       durationMs: options.durationMs,
       promptTokens: plan.protocol === "openai" ? (options.promptTokens ?? DEFAULT_PROMPT_TOKENS) : undefined,
-      maxTokens: plan.protocol === "openai" ? (options.maxTokens ?? DEFAULT_MAX_TOKENS) : undefined,
+      maxTokens:
+        plan.protocol === "openai" && options.scenario === undefined
+          ? (options.maxTokens ?? DEFAULT_MAX_TOKENS)
+          : undefined,
+      ...(options.warmupRequests === undefined ? {} : { warmupRequests: options.warmupRequests }),
+      ...(options.warmupMs === undefined ? {} : { warmupMs: options.warmupMs }),
     },
-    finished - started,
+    elapsedMs,
+    warmup,
   );
+}
+
+/** One phase of a run (warm-up or the measured run): its plan, clock and samples. */
+class Phase {
+  readonly samples = new LoadSamples();
+  readonly started = performance.now();
+
+  constructor(
+    readonly name: "warmup" | "run",
+    readonly planned: number | undefined,
+    readonly durationMs: number | undefined,
+  ) {}
+
+  elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  progress(): LoadProgress {
+    const fraction =
+      this.planned !== undefined
+        ? this.samples.done / this.planned
+        : this.elapsed() / Math.max(1, this.durationMs ?? 1);
+    return {
+      phase: this.name,
+      done: this.samples.done,
+      errors: this.samples.errorCount,
+      elapsedMs: this.elapsed(),
+      fraction: Math.min(1, fraction),
+    };
+  }
+}
+
+/** Sends a phase's requests (numbered from `first`); resolves when the last has finished. */
+async function runPhase(
+  plan: RequestPlan,
+  options: LoadTestOptions,
+  agent: ReturnType<typeof newLoadAgent>,
+  stop: AbortSignal,
+  phase: Phase,
+  first: number,
+): Promise<{ next: number; elapsedMs: number }> {
+  const { samples, started, planned } = phase;
+  let sent = 0;
+  let finished = started;
+  const more = () =>
+    !stop.aborted && (planned !== undefined ? sent < planned : phase.elapsed() < (phase.durationMs ?? 0));
+  const record = (sample: Awaited<ReturnType<typeof runRequest>>) => {
+    finished = performance.now();
+    // requests cut off by Ctrl-C are not the server's errors
+    if (sample.errorKind !== "cancelled") samples.add(sample, finished - started);
+  };
+  if (options.rate === undefined) {
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (more()) record(await runRequest(plan, first + sent++, agent, stop));
+      }),
+    );
+  } else {
+    // open loop: send on the schedule; past `concurrency` in flight, wait for a slot (and count the lag)
+    const inFlight = new Set<Promise<void>>();
+    const schedule = arrivalTimes(options.rate, options.arrivals ?? "poisson", options.seed);
+    for (;;) {
+      const due = started + schedule.next().value;
+      if (planned === undefined && due - started >= (phase.durationMs ?? 0)) break;
+      if (!more()) break;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait, stop);
+      while (inFlight.size >= options.concurrency && !stop.aborted) await Promise.race(inFlight);
+      if (stop.aborted) break;
+      samples.addLag(performance.now() - due);
+      const request: Promise<void> = runRequest(plan, first + sent++, agent, stop).then((sample) => {
+        inFlight.delete(request);
+        record(sample);
+      });
+      inFlight.add(request);
+    }
+    await Promise.all(inFlight);
+  }
+  return { next: first + sent, elapsedMs: finished - started };
 }
 
 /** Resolves after `ms`, or at once when `stop` aborts. */
