@@ -162,6 +162,19 @@ const rows = [];
     await measure("slipway", server, `http://127.0.0.1:${port}/invocations`, bodies.mlflow),
   ]);
 }
+{
+  // the same server computing every batch on its event loop (before prediction threads)
+  const port = nextPort++;
+  const server = await startServer(
+    "slipway-inline",
+    [process.execPath, CLI, "serve", pkgDir, "--port", String(port), "--name", "spam", "--predict-threads", "0"],
+    /listening on/,
+  );
+  rows.push([
+    "slipway serve --predict-threads 0",
+    await measure("slipway-inline", server, `http://127.0.0.1:${port}/invocations`, bodies.mlflow),
+  ]);
+}
 if (spawnSync(PY, ["-c", "import fastapi, uvicorn, sklearn"]).status === 0) {
   const port = nextPort++;
   const server = await startServer(

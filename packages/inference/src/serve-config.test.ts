@@ -11,6 +11,7 @@ describe("loadServeConfig", () => {
       host: "127.0.0.1",
       port: 8080,
       batching: { maxBatchSize: 64, maxWaitMicros: 0, queueCapacity: 1024 },
+      predictThreads: 1,
       bodyLimit: DEFAULT_BODY_LIMIT,
       sagemaker: false,
     });
@@ -26,6 +27,7 @@ describe("loadServeConfig", () => {
         maxBatchSize: "8",
         maxBatchWaitUs: "500",
         queueCapacity: "16",
+        predictThreads: "0",
         bodyLimit: "2048",
       },
       {},
@@ -35,6 +37,7 @@ describe("loadServeConfig", () => {
     assert.deepEqual(config.names, ["x"]);
     assert.deepEqual(config.batching, { maxBatchSize: 8, maxWaitMicros: 500, queueCapacity: 16 });
     assert.equal(config.bodyLimit, 2048);
+    assert.equal(config.predictThreads, 0);
   });
 
   it("listens where Vertex AI and SageMaker say, unless --port says otherwise", () => {
@@ -76,6 +79,7 @@ describe("loadServeConfig", () => {
     fails(() => loadServeConfig(["m"], { maxBatchSize: "0" }, {}), /--max-batch-size: '0' is not an integer from 1/);
     fails(() => loadServeConfig(["m"], { maxBatchWaitUs: "-5" }, {}), /--max-batch-wait-us: '-5'/);
     fails(() => loadServeConfig(["m"], { queueCapacity: "lots" }, {}), /--queue-capacity: 'lots'/);
+    fails(() => loadServeConfig(["m"], { predictThreads: "65" }, {}), /--predict-threads/);
     fails(() => loadServeConfig(["m"], {}, { AIP_HTTP_PORT: "99999" }), /AIP_HTTP_PORT: '99999'/);
     const tracked = { trackingUri: "http://ctl:5000" };
     for (const rate of ["1.5", "-0.1", "half"]) {

@@ -25,6 +25,7 @@ export interface ServeFlags extends DataPlaneAuthFlags {
   maxBatchSize?: string;
   maxBatchWaitUs?: string;
   queueCapacity?: string;
+  predictThreads?: string;
   bodyLimit?: string;
   sagemaker?: boolean;
   /** The tracking server; also where inference logs go. */
@@ -50,6 +51,8 @@ export interface ServeConfig {
   host: string;
   port: number;
   batching: Required<Pick<BatcherOptions, "maxBatchSize" | "maxWaitMicros" | "queueCapacity">>;
+  /** Prediction threads for plain-JavaScript models (0: all on the event loop). */
+  predictThreads: number;
   bodyLimit: number;
   sagemaker: boolean;
   /** Present when the inference log is on. */
@@ -65,6 +68,8 @@ export class ServeConfigError extends Error {
 export const DEFAULT_SERVE_PORT = 8080;
 export const DEFAULT_MAX_BATCH_SIZE = 64;
 export const DEFAULT_QUEUE_CAPACITY = 1024;
+/** Prediction threads (threaded-predictor.ts): one keeps the event loop reading while big batches compute. */
+export const DEFAULT_PREDICT_THREADS = 1;
 
 function integer(setting: string, text: string | undefined, min: number, max: number): number | undefined {
   return integerSetting({ name: setting, text, min, max }, (message) => new ServeConfigError(message));
@@ -106,6 +111,7 @@ export function loadServeConfig(
       maxWaitMicros: integer("--max-batch-wait-us", flags.maxBatchWaitUs, 0, 60_000_000) ?? 0,
       queueCapacity: integer("--queue-capacity", flags.queueCapacity, 0, 10_000_000) ?? DEFAULT_QUEUE_CAPACITY,
     },
+    predictThreads: integer("--predict-threads", flags.predictThreads, 0, 64) ?? DEFAULT_PREDICT_THREADS,
     bodyLimit: integer("--body-limit", flags.bodyLimit, 1024, 1024 * 1024 * 1024) ?? DEFAULT_BODY_LIMIT,
     sagemaker,
     ...inferenceLogConfig(flags, env),

@@ -49,6 +49,10 @@ export function registerServe(program: Command): void {
     .option("--max-batch-size <n>", "most rows merged into one predictor call (default 64)")
     .option("--max-batch-wait-us <n>", "how long a request may wait for others to batch with, in µs (default 0)")
     .option("--queue-capacity <n>", "requests that may wait per model; beyond it: 503 with Retry-After (default 1024)")
+    .option(
+      "--predict-threads <n>",
+      "threads that run big batches of JavaScript models, so the server keeps reading requests meanwhile (0: none; default 1)",
+    )
     .option("--body-limit <bytes>", "largest request body; beyond it: 413 (default 6291456)")
     .option(
       "--sagemaker",
@@ -108,6 +112,7 @@ export function registerServe(program: Command): void {
         batching: config.batching,
         hooks: metrics.modelHooks(),
         onProgress: (line: string) => process.stdout.write(`${line}\n`),
+        predictThreads: config.predictThreads,
       };
       const loaded = await loadServedModels({ ...loading, uris: config.uris, names: config.names });
       const models = new ModelSet();

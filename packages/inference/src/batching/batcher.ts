@@ -36,7 +36,12 @@ export interface BatcherOptions {
 }
 
 /** Runs one (merged) batch: the predictor's `predict`. */
-export type BatchRunner = (batch: InputBatch, params: PredictParams | undefined) => Promise<PredictionBatch>;
+/** `requests`: how many requests were merged into `batch` (1 when it is one request's). */
+export type BatchRunner = (
+  batch: InputBatch,
+  params: PredictParams | undefined,
+  requests: number,
+) => Promise<PredictionBatch>;
 
 export interface BatcherHooks {
   /** Called once per predictor call with its rows and the number of requests merged into it. */
@@ -137,7 +142,7 @@ export class Batcher {
     this.running++;
     try {
       this.hooks.onBatch?.(batch.rows, 1);
-      return await this.run(batch, params);
+      return await this.run(batch, params, 1);
     } finally {
       this.running--;
       this.afterRun();
@@ -206,7 +211,7 @@ export class Batcher {
     if (items.length === 1) {
       const item = items[0]!;
       try {
-        item.resolve(await this.run(item.batch, item.params));
+        item.resolve(await this.run(item.batch, item.params, 1));
       } catch (error) {
         item.reject(error);
       }
@@ -214,12 +219,12 @@ export class Batcher {
     }
     let prediction: PredictionBatch;
     try {
-      prediction = await this.run(mergeBatches(items.map((p) => p.batch)), items[0]!.params);
+      prediction = await this.run(mergeBatches(items.map((p) => p.batch)), items[0]!.params, items.length);
     } catch {
       // isolate the failure: each request alone, so only the one that causes it fails
       for (const item of items) {
         try {
-          item.resolve(await this.run(item.batch, item.params));
+          item.resolve(await this.run(item.batch, item.params, 1));
         } catch (error) {
           item.reject(error);
         }

@@ -118,6 +118,12 @@ export type InputBatch = ColumnBatch | TensorBatch;
  */
 export type PredictParams = Readonly<Record<string, unknown>>;
 
+/** What the server knows of a batch beyond its rows. */
+export interface PredictContext {
+  /** Requests merged into the batch. */
+  readonly requests: number;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output
 
@@ -164,8 +170,17 @@ export interface Predictor {
    * result by rows. False for models whose batch dimension is fixed or whose rows interact.
    */
   readonly batchable: boolean;
-  /** Predicts one batch. May be called again before an earlier call settles. */
-  predict(batch: InputBatch, params?: PredictParams): Promise<PredictionBatch>;
+  /**
+   * Whether `predict` computes on the calling thread (plain JavaScript models) rather than handing the
+   * work to native threads (ONNX Runtime). The server moves big batches of such models to a prediction
+   * thread, so that its event loop keeps reading requests (threaded-predictor.ts).
+   */
+  readonly blocking?: boolean;
+  /**
+   * Predicts one batch. May be called again before an earlier call settles. `context.requests`: how many
+   * requests the server merged into the batch (predictors may ignore it).
+   */
+  predict(batch: InputBatch, params?: PredictParams, context?: PredictContext): Promise<PredictionBatch>;
   /** Runs the model once on a small made-up batch so the first request does not pay for lazy setup. */
   warmup(): Promise<void>;
   /** Releases native resources. No call to `predict` is made after it. */

@@ -46,6 +46,7 @@ class TextClassifierPredictor implements Predictor {
   readonly platform = `slipway_${TEXT_CLASSIFIER_KIND}`;
   readonly labelOutput = "label";
   readonly batchable = true;
+  readonly blocking = true;
 
   constructor(
     private readonly classifier: TextClassifier,

@@ -11,6 +11,7 @@ import { basename } from "node:path";
 import { loadModelPackage, parseModelUri, type TrackingClient } from "@slipway/sdk";
 import type { BatcherOptions } from "../batching/batcher.js";
 import type { PredictorRegistry } from "../predictors/predictor-registry.js";
+import { ThreadedPredictor } from "../predictors/threaded-predictor.js";
 import { PredictorLoadError } from "../predictors/predictor.js";
 import { ServedModel, type ModelHooks } from "./served-model.js";
 
@@ -26,6 +27,11 @@ export interface LoadModelsOptions {
   cacheDir?: string;
   /** Progress lines (`loading models:/spam@champion`). */
   onProgress?: (message: string) => void;
+  /**
+   * Prediction threads for plain-JavaScript models (their big batches run there, see
+   * threaded-predictor.ts); 0 or absent: everything on the event loop.
+   */
+  predictThreads?: number;
 }
 
 /** The name a model is served under when none is given. */
@@ -104,6 +110,15 @@ async function loadOne(
   let predictor;
   try {
     predictor = await options.predictors.load(pkg.dir, pkg.mlmodel);
+    if (predictor.blocking === true && (options.predictThreads ?? 0) > 0) {
+      const inline = predictor;
+      predictor = await ThreadedPredictor.start(inline, pkg.dir, pkg.mlmodel, {
+        threads: options.predictThreads!,
+      }).catch(async (error: unknown) => {
+        await inline.close();
+        throw error;
+      });
+    }
   } catch (error) {
     if (error instanceof PredictorLoadError) {
       throw new PredictorLoadError(`Cannot load '${uri}': ${error.message}`, { cause: error });

@@ -61,13 +61,14 @@ export class ServedModel {
     const hooks = options.hooks ?? {};
     const predictor = this.predictor;
     const run = hooks.onPrediction
-      ? async (batch: InputBatch, params: PredictParams | undefined) => {
+      ? async (batch: InputBatch, params: PredictParams | undefined, requests: number) => {
           const started = performance.now();
-          const prediction = await predictor.predict(batch, params);
+          const prediction = await predictor.predict(batch, params, { requests });
           hooks.onPrediction!(this, prediction, (performance.now() - started) / 1000);
           return prediction;
         }
-      : (batch: InputBatch, params: PredictParams | undefined) => predictor.predict(batch, params);
+      : (batch: InputBatch, params: PredictParams | undefined, requests: number) =>
+          predictor.predict(batch, params, { requests });
     this.batcher = new Batcher(
       this.name,
       run,
