@@ -9,7 +9,9 @@
 //      upstream (an immediate node:http answer), open loop at 500 requests/s: p50 and p99, direct vs
 //      through the gateway.
 // BENCH_SHAPE=tiny|qwen2-0.5b (default tiny; qwen2-0.5b writes ~530 MB), BENCH_TOKENS (default 128),
-// BENCH_QUICK=1: one measured run per cell and 2 s of gateway load.
+// BENCH_QUICK=1: one measured run per cell and 2 s of gateway load. BENCH_PART=decode|gateway: only that part.
+// The in-process rows run with this process's settings (libuv's default 4 threads, weights mapped): node-llama-cpp
+// as a user would call it. The HTTP rows run `slipway llm serve` with its own (see SERVER_ENV below).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -23,6 +25,12 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const SHAPE = process.env.BENCH_SHAPE ?? "tiny";
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const RUNS = QUICK ? 1 : 3;
+const PART = process.env.BENCH_PART ?? "all";
+// the server as docs/llm-serving.md recommends running it ("Engine settings"): weights on transparent huge
+// pages through glibc's malloc tunable (BENCH_THP=0: without)
+const SERVER_ENV = process.env.BENCH_THP === "0" ? {} : { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" };
+if (!["all", "decode", "gateway"].includes(PART))
+  throw new Error(`BENCH_PART must be decode, gateway or all, not ${PART}`);
 const CONTEXT = 512;
 const PROMPT = "Once upon a time, in a land far away, there lived a";
 const CLI = fileURLToPath(new URL("../packages/cli/bin/slipway.js", import.meta.url));
@@ -45,8 +53,11 @@ function percentile(sorted, p) {
 }
 
 /** Starts `slipway ARGS` and resolves with its URL once it listens. */
-async function startSlipway(args) {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+async function startSlipway(args, env = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   let out = "";
   child.stderr.on("data", (c) => (out += c));
@@ -72,8 +83,10 @@ async function startSlipway(args) {
 // 1. decode: in-process node-llama-cpp against the HTTP server
 
 const modelPath = join(scratch, `${SHAPE}.gguf`);
-process.stderr.write(`writing the ${SHAPE} test model…\n`);
-await makeTestModel({ out: modelPath, shape: SHAPE, seed: 1 });
+if (PART !== "gateway") {
+  process.stderr.write(`writing the ${SHAPE} test model…\n`);
+  await makeTestModel({ out: modelPath, shape: SHAPE, seed: 1 });
+}
 
 /** N streams of TOKENS tokens each on one context: aggregate tokens/s (first token to last), mean TTFT. */
 async function inProcess(model, threads, streams) {
@@ -202,22 +215,25 @@ async function streamOnce(baseURL, seed) {
 }
 
 async function overHttp(threads, streams) {
-  const server = await startSlipway([
-    "llm",
-    "serve",
-    "--model",
-    `m=${modelPath}`,
-    "--port",
-    "0",
-    "--gpu",
-    "false",
-    "--threads",
-    String(threads),
-    "--parallel",
-    String(streams),
-    "--context-size",
-    String(CONTEXT),
-  ]);
+  const server = await startSlipway(
+    [
+      "llm",
+      "serve",
+      "--model",
+      `m=${modelPath}`,
+      "--port",
+      "0",
+      "--gpu",
+      "false",
+      "--threads",
+      String(threads),
+      "--parallel",
+      String(streams),
+      "--context-size",
+      String(CONTEXT),
+    ],
+    SERVER_ENV,
+  );
   const results = [];
   try {
     for (let run = 0; run <= RUNS; run++) {
@@ -239,7 +255,7 @@ async function overHttp(threads, streams) {
 }
 
 const decodeRows = [];
-{
+if (PART !== "gateway") {
   const llama = await openLlama({ gpu: false, logLevel: "error" });
   const model = await llama.loadModel({ modelPath });
   for (const threads of threadCounts) {
@@ -257,40 +273,6 @@ for (const row of decodeRows) row.http = await overHttp(row.threads, row.streams
 
 // ---------------------------------------------------------------------------------------------------
 // 2. gateway overhead at 500 requests/s
-
-const ANSWER = JSON.stringify({
-  id: "chatcmpl-x",
-  object: "chat.completion",
-  created: 1,
-  model: "m",
-  choices: [{ index: 0, message: { role: "assistant", content: "Hello there, friend." }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
-});
-const upstreamSource = `
-  const http = require("node:http");
-  const answer = ${JSON.stringify(ANSWER)};
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      if (req.url === "/v1/models") { res.writeHead(200, { "content-type": "application/json" }); res.end('{"object":"list","data":[{"id":"m"}]}'); return; }
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) });
-      res.end(answer);
-    });
-  });
-  server.keepAliveTimeout = 60000;
-  server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
-`;
-const upstream = spawn(process.execPath, ["-e", upstreamSource], { stdio: ["ignore", "pipe", "inherit"] });
-children.add(upstream);
-const upstreamUrl = await new Promise((resolve) => {
-  let out = "";
-  upstream.stdout.on("data", (c) => {
-    out += c;
-    const m = /listening on (\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-});
-const gateway = await startSlipway(["llm", "serve", "--upstream", `fast=${upstreamUrl}/v1@model=m`, "--port", "0"]);
 
 /** Open loop: one request every 1000/rate ms for `seconds`; latencies in ms, sorted. */
 async function openLoop(url, rate, seconds) {
@@ -336,58 +318,105 @@ async function openLoop(url, rate, seconds) {
 
 const RATE = 500;
 const SECONDS = QUICK ? 2 : 6;
-process.stderr.write(
-  `gateway: warming up, then ${RATE} requests/s for ${SECONDS} s, direct and through the gateway…\n`,
-);
-await openLoop(upstreamUrl, RATE, 1);
-await openLoop(gateway.url, RATE, 1);
-const direct = await openLoop(upstreamUrl, RATE, SECONDS);
-const routed = await openLoop(gateway.url, RATE, SECONDS);
-await gateway.stop();
-upstream.kill("SIGTERM");
-children.delete(upstream);
+
+/** Direct to a fast upstream and through `slipway llm serve --upstream`, same load. */
+async function gatewayBench() {
+  const ANSWER = JSON.stringify({
+    id: "chatcmpl-x",
+    object: "chat.completion",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hello there, friend." }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
+  });
+  const upstreamSource = `
+    const http = require("node:http");
+    const answer = ${JSON.stringify(ANSWER)};
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        if (req.url === "/v1/models") { res.writeHead(200, { "content-type": "application/json" }); res.end('{"object":"list","data":[{"id":"m"}]}'); return; }
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) });
+        res.end(answer);
+      });
+    });
+    server.keepAliveTimeout = 60000;
+    server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+  `;
+  const upstream = spawn(process.execPath, ["-e", upstreamSource], { stdio: ["ignore", "pipe", "inherit"] });
+  children.add(upstream);
+  const upstreamUrl = await new Promise((resolve) => {
+    let out = "";
+    upstream.stdout.on("data", (c) => {
+      out += c;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+  });
+  const gateway = await startSlipway(["llm", "serve", "--upstream", `fast=${upstreamUrl}/v1@model=m`, "--port", "0"]);
+
+  process.stderr.write(
+    `gateway: warming up, then ${RATE} requests/s for ${SECONDS} s, direct and through the gateway…\n`,
+  );
+  await openLoop(upstreamUrl, RATE, 1);
+  await openLoop(gateway.url, RATE, 1);
+  const direct = await openLoop(upstreamUrl, RATE, SECONDS);
+  const routed = await openLoop(gateway.url, RATE, SECONDS);
+  await gateway.stop();
+  upstream.kill("SIGTERM");
+  children.delete(upstream);
+  return { direct, routed };
+}
+const gatewayResult = PART === "decode" ? undefined : await gatewayBench();
 await rm(scratch, { recursive: true, force: true });
 
 // ---------------------------------------------------------------------------------------------------
 
 const f1 = (x) => x.toFixed(1);
 console.log(`\nbench:llm on ${SHAPE} (${cores} cores, ${TOKENS} tokens per stream, median of ${RUNS} run(s))\n`);
-console.log(
-  "decode             node-llama-cpp in-process   Slipway engine in-process   slipway llm serve (HTTP, SSE)   HTTP vs",
-);
-console.log(
-  "threads  streams     tokens/s     TTFT ms        tokens/s     TTFT ms          tokens/s     TTFT ms    engine  node-llama-cpp",
-);
-for (const r of decodeRows) {
+if (PART !== "gateway") {
   console.log(
-    `${String(r.threads).padStart(7)}  ${String(r.streams).padStart(7)}` +
-      [r.raw, r.engine, r.http].map((x) => `${f1(x.tokensPerS).padStart(13)}${f1(x.ttft).padStart(12)}`).join("   ") +
-      `${(r.http.tokensPerS / r.engine.tokensPerS).toFixed(2).padStart(9)}×${(r.http.tokensPerS / r.raw.tokensPerS).toFixed(2).padStart(15)}×`,
+    `server: UV_THREADPOOL_SIZE=1 (slipway llm serve's default), weights read into memory${SERVER_ENV.GLIBC_TUNABLES ? `, GLIBC_TUNABLES=${SERVER_ENV.GLIBC_TUNABLES}` : ""}; in-process: this process's defaults\n`,
+  );
+  console.log(
+    "decode             node-llama-cpp in-process   Slipway engine in-process   slipway llm serve (HTTP, SSE)   HTTP vs",
+  );
+  console.log(
+    "threads  streams     tokens/s     TTFT ms        tokens/s     TTFT ms          tokens/s     TTFT ms    engine  node-llama-cpp",
+  );
+  for (const r of decodeRows) {
+    console.log(
+      `${String(r.threads).padStart(7)}  ${String(r.streams).padStart(7)}` +
+        [r.raw, r.engine, r.http].map((x) => `${f1(x.tokensPerS).padStart(13)}${f1(x.ttft).padStart(12)}`).join("   ") +
+        `${(r.http.tokensPerS / r.engine.tokensPerS).toFixed(2).padStart(9)}×${(r.http.tokensPerS / r.raw.tokensPerS).toFixed(2).padStart(15)}×`,
+    );
+  }
+  for (const threads of threadCounts) {
+    const one = decodeRows.find((r) => r.threads === threads && r.streams === 1);
+    const four = decodeRows.find((r) => r.threads === threads && r.streams === 4);
+    console.log(
+      `  threads ${threads}: 4 streams vs 1 — node-llama-cpp ${(four.raw.tokensPerS / one.raw.tokensPerS).toFixed(2)}×, ` +
+        `engine ${(four.engine.tokensPerS / one.engine.tokensPerS).toFixed(2)}×, ` +
+        `HTTP ${(four.http.tokensPerS / one.http.tokensPerS).toFixed(2)}×; time per token at 1 stream: ` +
+        `${(1e6 / one.raw.tokensPerS).toFixed(0)} µs node-llama-cpp, ${(1e6 / one.engine.tokensPerS).toFixed(0)} µs engine, ` +
+        `${(1e6 / one.http.tokensPerS).toFixed(0)} µs over HTTP`,
+    );
+  }
+}
+if (gatewayResult) {
+  console.log(`\ngateway overhead at ${RATE} requests/s open loop (${SECONDS} s each; upstream answers at once)`);
+  console.log("                    p50 ms    p99 ms    errors   achieved req/s");
+  for (const [name, r] of [
+    ["direct", gatewayResult.direct],
+    ["through gateway", gatewayResult.routed],
+  ]) {
+    console.log(
+      `${name.padEnd(18)}${percentile(r.sorted, 50).toFixed(3).padStart(8)}${percentile(r.sorted, 99).toFixed(3).padStart(10)}${String(r.errors).padStart(9)}${r.achieved.toFixed(0).padStart(17)}`,
+    );
+  }
+  console.log(
+    `added             ${(percentile(gatewayResult.routed.sorted, 50) - percentile(gatewayResult.direct.sorted, 50)).toFixed(3).padStart(8)}` +
+      `${(percentile(gatewayResult.routed.sorted, 99) - percentile(gatewayResult.direct.sorted, 99)).toFixed(3).padStart(10)}`,
   );
 }
-for (const threads of threadCounts) {
-  const one = decodeRows.find((r) => r.threads === threads && r.streams === 1);
-  const four = decodeRows.find((r) => r.threads === threads && r.streams === 4);
-  console.log(
-    `  threads ${threads}: 4 streams vs 1 — node-llama-cpp ${(four.raw.tokensPerS / one.raw.tokensPerS).toFixed(2)}×, ` +
-      `engine ${(four.engine.tokensPerS / one.engine.tokensPerS).toFixed(2)}×, ` +
-      `HTTP ${(four.http.tokensPerS / one.http.tokensPerS).toFixed(2)}×; time per token at 1 stream: ` +
-      `${(1e6 / one.raw.tokensPerS).toFixed(0)} µs node-llama-cpp, ${(1e6 / one.engine.tokensPerS).toFixed(0)} µs engine, ` +
-      `${(1e6 / one.http.tokensPerS).toFixed(0)} µs over HTTP`,
-  );
-}
-console.log(`\ngateway overhead at ${RATE} requests/s open loop (${SECONDS} s each; upstream answers at once)`);
-console.log("                    p50 ms    p99 ms    errors   achieved req/s");
-for (const [name, r] of [
-  ["direct", direct],
-  ["through gateway", routed],
-]) {
-  console.log(
-    `${name.padEnd(18)}${percentile(r.sorted, 50).toFixed(3).padStart(8)}${percentile(r.sorted, 99).toFixed(3).padStart(10)}${String(r.errors).padStart(9)}${r.achieved.toFixed(0).padStart(17)}`,
-  );
-}
-console.log(
-  `added             ${(percentile(routed.sorted, 50) - percentile(direct.sorted, 50)).toFixed(3).padStart(8)}` +
-    `${(percentile(routed.sorted, 99) - percentile(direct.sorted, 99)).toFixed(3).padStart(10)}`,
-);
 process.exit(0);

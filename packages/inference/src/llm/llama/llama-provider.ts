@@ -35,6 +35,7 @@ import type {
   SamplingOptions,
 } from "../engine/llm-provider.js";
 import { renderChatPrompt } from "./chat-prompt.js";
+import { gatherBatches, queuedSequences } from "./batch-gathering.js";
 import { EmbeddingEngine } from "./embedding-engine.js";
 import type { ChoiceSampling } from "./generate-choice.js";
 import { runGeneration, type PreparedChoice } from "./run-generation.js";
@@ -56,6 +57,8 @@ export interface LlamaCppProviderOptions {
   threads?: number;
   /** Tokens per llama.cpp batch (default 512). */
   batchSize?: number;
+  /** Map the GGUF file instead of reading it into memory (default false; see `open`). */
+  mmap?: boolean;
   /** Generations that may wait for a sequence; beyond it: 503 (default 64). */
   queueCapacity?: number;
 }
@@ -65,6 +68,8 @@ export const DEFAULT_TOP_K = 40;
 export const DEFAULT_PARALLEL = 4;
 export const DEFAULT_QUEUE_CAPACITY = 64;
 export const MAX_DEFAULT_CONTEXT = 4096;
+/** The longest a decode step waits for generating sequences to queue their tokens (batch-gathering.ts). */
+export const BATCH_GATHER_MAX_WAIT_MS = 5;
 
 export class LlamaCppProvider implements LlmProvider {
   readonly kind = "llama.cpp";
@@ -99,17 +104,31 @@ export class LlamaCppProvider implements LlmProvider {
   /** Loads the model and creates the context (the only I/O). */
   static async open(options: LlamaCppProviderOptions): Promise<LlamaCppProvider> {
     const lib = await loadNodeLlamaCpp();
-    const model = await options.llama.loadModel({ modelPath: options.modelPath });
+    // weights in the process's own memory, not mapped from the file: with glibc's hugetlb tunable they
+    // then sit on transparent huge pages, and a decode that streams every weight per token misses the TLB
+    // less (docs/llm-serving.md, "Engine settings")
+    const model = await options.llama.loadModel({ modelPath: options.modelPath, useMmap: options.mmap ?? false });
     try {
       const contextSize = options.contextSize ?? Math.min(model.trainContextSize, MAX_DEFAULT_CONTEXT);
+      // the provider (and its slot pool) exists only once the context does; the schedule asks it late
+      const late: { provider?: LlamaCppProvider; context?: LlamaContext } = {};
       const context = await model.createContext({
         sequences: options.parallel ?? DEFAULT_PARALLEL,
         contextSize,
         ...(options.threads === undefined ? {} : { threads: options.threads }),
         ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+        batching: {
+          dispatchSchedule: gatherBatches({
+            queued: () => (late.context === undefined ? undefined : queuedSequences(late.context)),
+            active: () => late.provider?.pool.running ?? 0,
+            maxWaitMs: BATCH_GATHER_MAX_WAIT_MS,
+          }),
+        },
         failedCreationRemedy: false,
       });
-      return new LlamaCppProvider(lib, options, model, context, lib.resolveChatWrapper(model));
+      late.context = context;
+      late.provider = new LlamaCppProvider(lib, options, model, context, lib.resolveChatWrapper(model));
+      return late.provider;
     } catch (error) {
       await model.dispose();
       throw error;

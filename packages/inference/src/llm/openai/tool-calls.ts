@@ -16,9 +16,9 @@
  * call has `finish_reason: "tool_calls"`; a call cut short by `max_tokens` keeps `length` and the
  * arguments written so far.
  */
-import { randomBytes } from "node:crypto";
 import type { FinishReason } from "../engine/llm-provider.js";
 import type { WireFinishReason } from "./wire-types.js";
+import { randomId } from "../engine/random-ids.js";
 
 export type ToolCallMode = "forced" | "auto";
 
@@ -33,7 +33,7 @@ const CLOSING = /\s*(?:\}\s*)?$/;
 
 /** `call_` and 24 random characters, as OpenAI's ids look. */
 export function newToolCallId(): string {
-  return `call_${randomBytes(12).toString("hex")}`;
+  return `call_${randomId(12, "hex")}`;
 }
 
 /** One choice's text on its way out. */

@@ -4,13 +4,13 @@
  * failure — bad JSON, a body over the limit, an unknown path, an unknown model, an engine error — is
  * answered in OpenAI's error format with its status, never as a bare 500, and the server keeps serving.
  */
-import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Registry } from "prom-client";
 import { LlmError, toLlmError } from "../errors.js";
 import { llmRoutes } from "./llm-routes.js";
 import type { ModelRouter } from "./model-router.js";
 import type { LlmAccess } from "./llm-access.js";
+import { randomId } from "../engine/random-ids.js";
 
 /** Largest request body: prompts and embedding inputs of a few MB are plausible; more is a mistake. */
 export const DEFAULT_LLM_BODY_LIMIT = 16 * 1024 * 1024;
@@ -38,7 +38,7 @@ export async function buildLlmApp(options: LlmAppOptions): Promise<FastifyInstan
     bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    genReqId: () => `req_${randomBytes(12).toString("base64url")}`,
+    genReqId: () => `req_${randomId(12)}`,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });
 

@@ -5,7 +5,6 @@
  * Every request gets an `x-request-id`; body fields the server does not act on are accepted and named
  * in `x-slipway-ignored-params`. Generations are cancelled when the client's connection closes.
  */
-import { randomBytes } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import { invalidRequest, LlmError, modelNotFound } from "../errors.js";
@@ -17,6 +16,7 @@ import type { WireModel, WireModelList } from "../openai/wire-types.js";
 import type { ModelRouter } from "./model-router.js";
 import { serveGeneration } from "./serve-generation.js";
 import type { Admission, LlmAccess } from "./llm-access.js";
+import { randomId } from "../engine/random-ids.js";
 
 export interface LlmRoute {
   readonly method: "GET" | "POST";
@@ -228,7 +228,7 @@ function responseHeaders(request: FastifyRequest, ignored: readonly string[]): R
 }
 
 function newId(): string {
-  return randomBytes(12).toString("base64url");
+  return randomId(12);
 }
 
 function now(): number {

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { gatherBatches, queuedSequences } from "./batch-gathering.js";
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+test("dispatches once every active sequence has queued", async () => {
+  let queued = 1;
+  let dispatched = 0;
+  gatherBatches({ queued: () => queued, active: () => 3, maxWaitMs: 10_000 })(() => dispatched++);
+  await turn();
+  await turn();
+  assert.equal(dispatched, 0, "two of three sequences still sampling");
+  queued = 3;
+  await turn();
+  await turn();
+  assert.equal(dispatched, 1);
+});
+
+test("does not wait past maxWaitMs for a sequence that never queues", async () => {
+  let dispatched = 0;
+  const started = performance.now();
+  gatherBatches({ queued: () => 1, active: () => 2, maxWaitMs: 20 })(() => dispatched++);
+  while (dispatched === 0) await turn();
+  const waited = performance.now() - started;
+  assert.ok(waited >= 20 && waited < 1000, `waited ${waited} ms`);
+});
+
+test("an unknown queue count dispatches on the next turn, like node-llama-cpp's default", async () => {
+  let dispatched = 0;
+  gatherBatches({ queued: () => undefined, active: () => 4, maxWaitMs: 10_000 })(() => dispatched++);
+  await turn();
+  await turn();
+  assert.equal(dispatched, 1);
+  assert.equal(queuedSequences({}), undefined);
+  assert.equal(queuedSequences({ _queuedDecodeSequenceIds: new Set([1, 2]) }), 2);
+});
