@@ -11,12 +11,7 @@ import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import type { Llama } from "node-llama-cpp";
 import { openLlama } from "../serve-llm.js";
-import {
-  startLlmTestServer,
-  writeTinyModel,
-  type LlmTestServer,
-  type TinyModel,
-} from "../testing/llm-test-server.js";
+import { startLlmTestServer, writeTinyModel, type LlmTestServer, type TinyModel } from "../testing/llm-test-server.js";
 import { metricValue, startGateway, type Gateway } from "../upstream/testing/fake-upstreams.js";
 import { E2E_BUCKETS, TPOT_BUCKETS, TTFT_BUCKETS } from "./vllm-metrics.js";
 
