@@ -164,33 +164,7 @@ export class TrackingClientBase {
   ): Promise<ApiResponseOf<M>> {
     const route = Object.hasOwn(apiRoutes, method) ? apiRoutes[method] : undefined;
     if (!route) throw new TypeError(`unknown API method '${String(method)}'`);
-    const isGet = route.method === "GET";
-    const path = `/api/2.0${route.path}${isGet ? encodeQuery(request ?? {}) : ""}`;
-    const json = isGet ? undefined : stringifyJson(request ?? {});
-    return this.transport.request({
-      method: route.method,
-      path,
-      headers: {
-        ...options.headers,
-        accept: "application/json",
-        ...(json === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(json === undefined ? {} : { body: () => json }),
-      ...(options.signal ? { signal: options.signal } : {}),
-      read: async (response): Promise<ApiResponseOf<M>> => {
-        const text = await response.text();
-        if (text.trim() === "") return {} as ApiResponseOf<M>;
-        try {
-          return parseJson(text) as ApiResponseOf<M>;
-        } catch (error) {
-          throw new MlflowError(
-            "INTERNAL_ERROR",
-            `${route.method} ${this.trackingUri}${path} answered ${response.status} with a body that is not JSON`,
-            { cause: error, status: response.status },
-          );
-        }
-      },
-    });
+    return requestJson<ApiResponseOf<M>>(this, route.method, `/api/2.0${route.path}`, request ?? {}, options);
   }
 
   /**
@@ -312,3 +286,44 @@ export const TrackingClient = TrackingClientBase as unknown as {
   new (options?: TrackingClientOptions): TrackingClient;
   readonly prototype: TrackingClient;
 };
+
+/**
+ * One JSON request to the tracking server: GET sends `request` as a query string, other methods as a JSON
+ * body; the answer is parsed as JSON (an empty body is `{}`), and a body that is not JSON is an
+ * `INTERNAL_ERROR` naming the route. Shared by `TrackingClient.call` and the tracing calls (traces.ts).
+ */
+export function requestJson<T>(
+  client: Pick<TrackingClientBase, "transport" | "trackingUri">,
+  method: "GET" | "POST" | "PATCH" | "DELETE" | "PUT",
+  routePath: string,
+  request: object,
+  options: CallOptions = {},
+): Promise<T> {
+  const isGet = method === "GET";
+  const path = `${routePath}${isGet ? encodeQuery(request) : ""}`;
+  const json = isGet ? undefined : stringifyJson(request);
+  return client.transport.request({
+    method,
+    path,
+    headers: {
+      ...options.headers,
+      accept: "application/json",
+      ...(json === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(json === undefined ? {} : { body: () => json }),
+    ...(options.signal ? { signal: options.signal } : {}),
+    read: async (response): Promise<T> => {
+      const text = await response.text();
+      if (text.trim() === "") return {} as T;
+      try {
+        return parseJson(text) as T;
+      } catch (error) {
+        throw new MlflowError(
+          "INTERNAL_ERROR",
+          `${method} ${client.trackingUri}${path} answered ${response.status} with a body that is not JSON`,
+          { cause: error, status: response.status },
+        );
+      }
+    },
+  });
+}

@@ -9,9 +9,6 @@
  * ```
  */
 import {
-  MlflowError,
-  parseJson,
-  stringifyJson,
   tracingPath,
   tracingRoutes,
   type Trace,
@@ -21,8 +18,7 @@ import {
   type TracingRequestOf,
   type TracingResponseOf,
 } from "@slipway/protocol";
-import type { CallOptions, TrackingClientBase } from "./client.js";
-import { encodeQuery } from "./query-string.js";
+import { requestJson, type CallOptions, type TrackingClientBase } from "./client.js";
 
 /** The location of traces kept in an MLflow experiment. */
 export function experimentLocation(experimentId: string): TraceLocation {
@@ -40,38 +36,12 @@ export async function callTracing<M extends TracingMethod>(
   options: CallOptions & { traceId?: string } = {},
 ): Promise<TracingResponseOf<M>> {
   const route = tracingRoutes[method];
-  const isGet = route.method === "GET";
   let path = tracingPath(route);
   if (path.includes(":trace_id")) {
     if (options.traceId === undefined) throw new TypeError(`${method} needs options.traceId`);
     path = path.replace(":trace_id", encodeURIComponent(options.traceId));
   }
-  if (isGet) path += encodeQuery(request);
-  const json = isGet ? undefined : stringifyJson(request);
-  return client.transport.request({
-    method: route.method,
-    path,
-    headers: {
-      ...options.headers,
-      accept: "application/json",
-      ...(json === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(json === undefined ? {} : { body: () => json }),
-    ...(options.signal ? { signal: options.signal } : {}),
-    read: async (response): Promise<TracingResponseOf<M>> => {
-      const text = await response.text();
-      if (text.trim() === "") return {};
-      try {
-        return parseJson(text) as TracingResponseOf<M>;
-      } catch (error) {
-        throw new MlflowError(
-          "INTERNAL_ERROR",
-          `${route.method} ${client.trackingUri}${path} answered ${response.status} with a body that is not JSON`,
-          { cause: error, status: response.status },
-        );
-      }
-    },
-  });
+  return requestJson<TracingResponseOf<M>>(client, route.method, path, request, options);
 }
 
 /** Starts (records) a trace, with its spans when `trace.data` holds them; answers the stored info. */

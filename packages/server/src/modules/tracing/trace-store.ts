@@ -15,21 +15,8 @@ import type { TraceState } from "@slipway/protocol";
 import type { SqlPart } from "./trace-search.js";
 import type { ValidTrace } from "./trace-validation.js";
 
-/** A stored trace: its row with its tags and metadata (spans only when asked for). */
-export interface StoredTrace {
-  trace_id: string;
-  experiment_id: number;
-  client_request_id: string | null;
-  request_time: number;
-  execution_time_ms: number | null;
-  state: TraceState;
-  request_preview: string | null;
-  response_preview: string | null;
-  tags: Map<string, string>;
-  metadata: Map<string, string>;
-  /** JSON text, or null when none was stored inline (or not asked for). */
-  spans: string | null;
-}
+/** A stored trace: its row with its tags and metadata (`spans` only when asked for: else null). */
+export type StoredTrace = ValidTrace;
 
 export interface TraceSearch {
   experimentIds: readonly number[];
