@@ -26,6 +26,22 @@ test("does not wait past maxWaitMs for a sequence that never queues", async () =
   assert.ok(waited >= 20 && waited < 1000, `waited ${waited} ms`);
 });
 
+test("stops at once when the batch went out without it (an empty queue), instead of polling out its wait", async () => {
+  let polls = 0;
+  let dispatched = 0;
+  gatherBatches({
+    queued: () => {
+      polls++;
+      return 0;
+    },
+    active: () => 4,
+    maxWaitMs: 10_000,
+  })(() => dispatched++);
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(polls, 1, "one look, then no more turns");
+  assert.equal(dispatched, 0, "nothing to dispatch");
+});
+
 test("an unknown queue count dispatches on the next turn, like node-llama-cpp's default", async () => {
   let dispatched = 0;
   gatherBatches({ queued: () => undefined, active: () => 4, maxWaitMs: 10_000 })(() => dispatched++);
