@@ -8,7 +8,9 @@
 //   2. gateway: the latency a `slipway llm serve --upstream` adds in front of a fast OpenAI-compatible
 //      upstream (an immediate node:http answer), open loop at 500 requests/s: p50 and p99, direct vs
 //      through the gateway.
-// BENCH_SHAPE=tiny|qwen2-0.5b (default tiny; qwen2-0.5b writes ~530 MB), BENCH_TOKENS (default 128),
+// BENCH_SHAPE=tiny|qwen2-0.5b (default tiny; qwen2-0.5b writes ~530 MB, and each cell holds it three times), BENCH_TOKENS (default 128),
+// Each cell runs the three ways interleaved (medians of 5 rounds), and the gateway alternates direct and
+// routed load in 2-second rounds: on a shared machine a slow stretch then hits every column alike.
 // BENCH_QUICK=1: one measured run per cell and 2 s of gateway load. BENCH_PART=decode|gateway: only that part.
 // The in-process rows run with this process's settings (libuv's default 4 threads, weights mapped): node-llama-cpp
 // as a user would call it. The HTTP rows run `slipway llm serve` with its own (see SERVER_ENV below).
@@ -24,13 +26,16 @@ import { LlamaCppProvider, makeTestModel, openLlama } from "../packages/inferenc
 const QUICK = process.env.BENCH_QUICK === "1";
 const SHAPE = process.env.BENCH_SHAPE ?? "tiny";
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
-const RUNS = QUICK ? 1 : 3;
+const RUNS = QUICK ? 1 : 5;
 const PART = process.env.BENCH_PART ?? "all";
 // the server as docs/llm-serving.md recommends running it ("Engine settings"): weights on transparent huge
 // pages through glibc's malloc tunable (BENCH_THP=0: without)
 const SERVER_ENV = process.env.BENCH_THP === "0" ? {} : { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" };
 if (!["all", "decode", "gateway"].includes(PART))
   throw new Error(`BENCH_PART must be decode, gateway or all, not ${PART}`);
+// BENCH_LLAMA_BENCH=/path/to/llama-bench: llama.cpp's own benchmark tool (built from the llama.cpp source that
+// node-llama-cpp bundles, see docs/benchmarks.md) as a fourth column of the one-stream cells
+const LLAMA_BENCH = process.env.BENCH_LLAMA_BENCH;
 const CONTEXT = 512;
 const PROMPT = "Once upon a time, in a land far away, there lived a";
 const CLI = fileURLToPath(new URL("../packages/cli/bin/slipway.js", import.meta.url));
@@ -88,45 +93,48 @@ if (PART !== "gateway") {
   await makeTestModel({ out: modelPath, shape: SHAPE, seed: 1 });
 }
 
-/** N streams of TOKENS tokens each on one context: aggregate tokens/s (first token to last), mean TTFT. */
-async function inProcess(model, threads, streams) {
+/** One run's figures: aggregate tokens/s from the first token to the last, and the mean time to first token. */
+function runFigures(timings, started, tokens, streams) {
+  const firstAll = Math.min(...timings.map((t) => (t.started ?? started) + t.ttft));
+  const end = Math.max(...timings.map((t) => t.end));
+  return {
+    tokensPerS: (tokens - streams) / ((end - firstAll) / 1000),
+    ttft: timings.reduce((s, t) => s + t.ttft, 0) / streams,
+  };
+}
+
+/** node-llama-cpp as a user calls it: N sequences of one context, each `evaluate`d for TOKENS tokens. */
+async function rawRunner(model, threads, streams) {
   const context = await model.createContext({ sequences: streams, contextSize: CONTEXT, threads });
   const prompt = model.tokenize(PROMPT);
-  const results = [];
   const sequences = Array.from({ length: streams }, () => context.getSequence());
-  for (let run = 0; run <= RUNS; run++) {
-    await Promise.all(sequences.map((s) => s.clearHistory()));
-    const started = performance.now();
-    const timings = await Promise.all(
-      sequences.map(async (sequence, i) => {
-        let first;
-        let n = 0;
-        for await (const _token of sequence.evaluate(prompt, {
-          temperature: 0.8,
-          seed: i + run,
-          yieldEogToken: true,
-        })) {
-          first ??= performance.now();
-          if (++n >= TOKENS) break;
-        }
-        return { ttft: first - started, end: performance.now(), n };
-      }),
-    );
-    if (run === 0) continue; // warm-up
-    const firstAll = Math.min(...timings.map((t) => started + t.ttft));
-    const end = Math.max(...timings.map((t) => t.end));
-    const tokens = timings.reduce((sum, t) => sum + t.n, 0);
-    results.push({
-      tokensPerS: (tokens - streams) / ((end - firstAll) / 1000),
-      ttft: timings.reduce((s, t) => s + t.ttft, 0) / streams,
-    });
-  }
-  await context.dispose();
-  return { tokensPerS: median(results.map((r) => r.tokensPerS)), ttft: median(results.map((r) => r.ttft)) };
+  return {
+    async run(run) {
+      await Promise.all(sequences.map((s) => s.clearHistory()));
+      const started = performance.now();
+      const timings = await Promise.all(
+        sequences.map(async (sequence, i) => {
+          let first;
+          let n = 0;
+          for await (const _token of sequence.evaluate(prompt, {
+            temperature: 0.8,
+            seed: i + run,
+            yieldEogToken: true,
+          })) {
+            first ??= performance.now();
+            if (++n >= TOKENS) break;
+          }
+          return { ttft: first - started, end: performance.now() };
+        }),
+      );
+      return runFigures(timings, started, streams * TOKENS, streams);
+    },
+    close: () => context.dispose(),
+  };
 }
 
 /** The same through Slipway's engine in-process (LlamaCppProvider: sampling, detokenising, stop matching), no HTTP. */
-async function viaProvider(llama, threads, streams) {
+async function engineRunner(llama, threads, streams) {
   const provider = await LlamaCppProvider.open({
     llama,
     name: "m",
@@ -150,9 +158,8 @@ async function viaProvider(llama, threads, streams) {
     repetitionPenalty: undefined,
     ignoreEos: true,
   };
-  const results = [];
-  try {
-    for (let run = 0; run <= RUNS; run++) {
+  return {
+    async run(run) {
       const started = performance.now();
       const timings = await Promise.all(
         Array.from({ length: streams }, async (_, i) => {
@@ -165,21 +172,13 @@ async function viaProvider(llama, threads, streams) {
           return { ttft: first - started, end: performance.now() };
         }),
       );
-      if (run === 0) continue;
-      const firstAll = Math.min(...timings.map((t) => started + t.ttft));
-      const end = Math.max(...timings.map((t) => t.end));
-      results.push({
-        tokensPerS: (streams * TOKENS - streams) / ((end - firstAll) / 1000),
-        ttft: timings.reduce((s, t) => s + t.ttft, 0) / streams,
-      });
-    }
-  } finally {
-    await provider.close();
-  }
-  return { tokensPerS: median(results.map((r) => r.tokensPerS)), ttft: median(results.map((r) => r.ttft)) };
+      return runFigures(timings, started, streams * TOKENS, streams);
+    },
+    close: () => provider.close(),
+  };
 }
 
-/** One streamed chat completion over HTTP: token arrival times. */
+/** One streamed completion over HTTP: time to the first chunk with text, and the end. */
 async function streamOnce(baseURL, seed) {
   const started = performance.now();
   const res = await fetch(`${baseURL}/v1/completions`, {
@@ -197,7 +196,6 @@ async function streamOnce(baseURL, seed) {
   });
   const decoder = new TextDecoder();
   let first;
-  let n = 0;
   let buffer = "";
   for await (const chunk of res.body) {
     buffer += decoder.decode(chunk, { stream: true });
@@ -207,14 +205,14 @@ async function streamOnce(baseURL, seed) {
       buffer = buffer.slice(at + 2);
       if (event.startsWith("data: {") && event.includes('"text":"') && !event.includes('"text":""')) {
         first ??= performance.now();
-        n++;
       }
     }
   }
-  return { ttft: first - started, end: performance.now(), n, started };
+  return { ttft: first - started, end: performance.now(), started };
 }
 
-async function overHttp(threads, streams) {
+/** `slipway llm serve` in a child process, driven over HTTP with SSE. */
+async function httpRunner(threads, streams) {
   const server = await startSlipway(
     [
       "llm",
@@ -234,24 +232,85 @@ async function overHttp(threads, streams) {
     ],
     SERVER_ENV,
   );
-  const results = [];
-  try {
-    for (let run = 0; run <= RUNS; run++) {
+  return {
+    async run(run) {
       const timings = await Promise.all(Array.from({ length: streams }, (_, i) => streamOnce(server.url, i + run)));
-      if (run === 0) continue;
-      const firstAll = Math.min(...timings.map((t) => t.started + t.ttft));
-      const end = Math.max(...timings.map((t) => t.end));
       // chunks can carry more than one token's text; count tokens as asked (ignore_eos makes it exact)
-      const tokens = streams * TOKENS;
-      results.push({
-        tokensPerS: (tokens - streams) / ((end - firstAll) / 1000),
-        ttft: timings.reduce((s, t) => s + t.ttft, 0) / streams,
-      });
+      return runFigures(timings, performance.now(), streams * TOKENS, streams);
+    },
+    close: () => server.stop(),
+  };
+}
+
+/** llama.cpp's own `llama-bench` generating TOKENS tokens (one sequence, weights read into memory, its thread pool). */
+function llamaBenchRunner(threads) {
+  return {
+    async run() {
+      const child = spawn(
+        LLAMA_BENCH,
+        [
+          "-m",
+          modelPath,
+          "-t",
+          String(threads),
+          "-p",
+          "0",
+          "-n",
+          String(TOKENS),
+          "-r",
+          "1",
+          "--mmap",
+          "0",
+          "-o",
+          "json",
+        ],
+        { stdio: ["ignore", "pipe", "ignore"] },
+      );
+      let out = "";
+      child.stdout.on("data", (c) => (out += c));
+      const [code] = await once(child, "exit");
+      if (code !== 0) throw new Error(`${LLAMA_BENCH} exited with ${code}`);
+      const [result] = JSON.parse(out);
+      return { tokensPerS: result.avg_ts, ttft: NaN };
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * One cell (threads × streams): the three ways side by side, each warmed up once, then RUNS measured runs
+ * interleaved — each round runs all three, in an order that rotates round by round — so that a slow
+ * stretch of a shared machine hits all three alike instead of whichever ran then. Medians per way.
+ */
+async function decodeCell(llama, model, threads, streams) {
+  const ways = {
+    raw: await rawRunner(model, threads, streams),
+    engine: await engineRunner(llama, threads, streams),
+    http: await httpRunner(threads, streams),
+    ...(LLAMA_BENCH && streams === 1 ? { llamaBench: llamaBenchRunner(threads) } : {}),
+  };
+  const names = Object.keys(ways);
+  const results = Object.fromEntries(names.map((name) => [name, []]));
+  try {
+    for (const name of names) await ways[name].run(0);
+    for (let run = 1; run <= RUNS; run++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(run + k) % names.length];
+        results[name].push(await ways[name].run(run));
+      }
     }
   } finally {
-    await server.stop();
+    for (const name of names) await ways[name].close();
   }
-  return { tokensPerS: median(results.map((r) => r.tokensPerS)), ttft: median(results.map((r) => r.ttft)) };
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        tokensPerS: median(results[name].map((r) => r.tokensPerS)),
+        ttft: median(results[name].map((r) => r.ttft)),
+      },
+    ]),
+  );
 }
 
 const decodeRows = [];
@@ -261,15 +320,12 @@ if (PART !== "gateway") {
   for (const threads of threadCounts) {
     for (const streams of [1, 4]) {
       process.stderr.write(`decode: threads ${threads}, ${streams} stream(s)…\n`);
-      const raw = await inProcess(model, threads, streams);
-      decodeRows.push({ threads, streams, raw });
+      decodeRows.push({ threads, streams, ...(await decodeCell(llama, model, threads, streams)) });
     }
   }
   await model.dispose();
-  for (const row of decodeRows) row.engine = await viaProvider(llama, row.threads, row.streams);
   await llama.dispose();
 }
-for (const row of decodeRows) row.http = await overHttp(row.threads, row.streams);
 
 // ---------------------------------------------------------------------------------------------------
 // 2. gateway overhead at 500 requests/s
@@ -356,12 +412,26 @@ async function gatewayBench() {
   const gateway = await startSlipway(["llm", "serve", "--upstream", `fast=${upstreamUrl}/v1@model=m`, "--port", "0"]);
 
   process.stderr.write(
-    `gateway: warming up, then ${RATE} requests/s for ${SECONDS} s, direct and through the gateway…\n`,
+    `gateway: warming up, then ${RATE} requests/s for ${SECONDS} s each, direct and through the gateway, interleaved…\n`,
   );
   await openLoop(upstreamUrl, RATE, 1);
   await openLoop(gateway.url, RATE, 1);
-  const direct = await openLoop(upstreamUrl, RATE, SECONDS);
-  const routed = await openLoop(gateway.url, RATE, SECONDS);
+  // interleaved in 2-second rounds, so that a slow stretch of a shared machine hits both alike
+  const direct = { sorted: [], errors: 0, achieved: 0 };
+  const routed = { sorted: [], errors: 0, achieved: 0 };
+  const rounds = Math.max(1, SECONDS / 2);
+  for (let round = 0; round < rounds; round++) {
+    for (const [url, into] of [
+      [upstreamUrl, direct],
+      [gateway.url, routed],
+    ]) {
+      const r = await openLoop(url, RATE, 2);
+      into.sorted.push(...r.sorted);
+      into.errors += r.errors;
+      into.achieved += r.achieved / rounds;
+    }
+  }
+  for (const r of [direct, routed]) r.sorted.sort((a, b) => a - b);
   await gateway.stop();
   upstream.kill("SIGTERM");
   children.delete(upstream);
@@ -390,6 +460,14 @@ if (PART !== "gateway") {
         [r.raw, r.engine, r.http].map((x) => `${f1(x.tokensPerS).padStart(13)}${f1(x.ttft).padStart(12)}`).join("   ") +
         `${(r.http.tokensPerS / r.engine.tokensPerS).toFixed(2).padStart(9)}×${(r.http.tokensPerS / r.raw.tokensPerS).toFixed(2).padStart(15)}×`,
     );
+  }
+  if (LLAMA_BENCH) {
+    console.log("\nllama.cpp's own llama-bench, one sequence, interleaved with the rows above (tokens/s):");
+    for (const r of decodeRows.filter((row) => row.llamaBench)) {
+      console.log(
+        `  threads ${r.threads}: ${f1(r.llamaBench.tokensPerS)}; slipway llm serve ${(r.http.tokensPerS / r.llamaBench.tokensPerS).toFixed(2)}× of it`,
+      );
+    }
   }
   for (const threads of threadCounts) {
     const one = decodeRows.find((r) => r.threads === threads && r.streams === 1);
