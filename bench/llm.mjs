@@ -246,26 +246,10 @@ async function httpRunner(threads, streams) {
 function llamaBenchRunner(threads) {
   return {
     async run() {
-      const child = spawn(
-        LLAMA_BENCH,
-        [
-          "-m",
-          modelPath,
-          "-t",
-          String(threads),
-          "-p",
-          "0",
-          "-n",
-          String(TOKENS),
-          "-r",
-          "1",
-          "--mmap",
-          "0",
-          "-o",
-          "json",
-        ],
-        { stdio: ["ignore", "pipe", "ignore"] },
-      );
+      const args = ["-m", modelPath, "-t", String(threads), "-n", String(TOKENS)];
+      // no prompt test, one repetition, weights read into memory, JSON out
+      args.push(..."-p 0 -r 1 --mmap 0 -o json".split(" "));
+      const child = spawn(LLAMA_BENCH, args, { stdio: ["ignore", "pipe", "ignore"] });
       let out = "";
       child.stdout.on("data", (c) => (out += c));
       const [code] = await once(child, "exit");
