@@ -10,10 +10,10 @@
  * `queued` reads node-llama-cpp's own count of sequences with a pending decode (an internal field of the
  * pinned 3.21.1; when it is missing the schedule degrades to node-llama-cpp's default, the next turn).
  *
- * When every sequence of the context has queued, node-llama-cpp dispatches at once, before it asks the
- * schedule; the queue is then empty and the schedule stops. (It used to go on polling, turn after turn
- * for its whole 5 ms, while the decode ran: a busy main thread beside llama.cpp's compute threads, which
- * on 2 cores cost the tiny test model 85% of its decode speed at `threads: 2`.)
+ * An empty queue ends the wait too: node-llama-cpp dispatches by itself when every sequence of the context
+ * has queued, before it asks the schedule, and a running batch takes decodes queued meanwhile. (The wait
+ * used to go on polling for its whole 5 ms then, beside the decode: a busy main thread next to llama.cpp's
+ * compute threads, which on 2 cores cost the tiny test model 85% of its decode speed at `threads: 2`.)
  */
 export type DispatchSchedule = (dispatch: () => void) => void;
 
@@ -30,9 +30,11 @@ export function gatherBatches(options: GatheringOptions): DispatchSchedule {
     const started = performance.now();
     const poll = () => {
       const queued = options.queued();
-      // nothing queued: the batch went out already (see above), or its sequences were cancelled
-      if (queued === 0) return;
-      if (queued === undefined || queued >= options.active() || performance.now() - started >= options.maxWaitMs) {
+      // nothing queued: the batch went out already (see above), or a running batch took its decodes, or they
+      // were cancelled. `dispatch` is still called: it does nothing for a batch already sent, and otherwise
+      // clears node-llama-cpp's "dispatch scheduled" flag, without which no later decode would be scheduled.
+      const waiting = queued !== undefined && queued > 0 && queued < options.active();
+      if (!waiting || performance.now() - started >= options.maxWaitMs) {
         dispatch();
       } else {
         setImmediate(poll);
