@@ -105,7 +105,7 @@ before(async () => {
 
 after(async () => {
   await run.end().catch(() => undefined);
-  if (serve && serve.exitCode === null) {
+  if (serve && serve.exitCode === null && serve.signalCode === null) {
     serve.kill("SIGTERM");
     await new Promise((r) => serve.once("exit", r));
   }

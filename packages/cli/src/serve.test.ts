@@ -109,7 +109,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (serve && serve.exitCode === null) {
+  if (serve && serve.exitCode === null && serve.signalCode === null) {
     serve.kill("SIGKILL");
     await new Promise((r) => serve.once("exit", r));
   }

@@ -66,7 +66,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (serve && serve.exitCode === null) {
+  if (serve && serve.exitCode === null && serve.signalCode === null) {
     serve.kill("SIGTERM");
     await new Promise((r) => serve.once("exit", r));
   }

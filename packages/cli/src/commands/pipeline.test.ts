@@ -5,13 +5,13 @@
  * process, and the usage errors (exit 2).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { TrackingClient } from "@slipway/sdk";
-import { BIN, runSlipway, startServerProcess, type ServerProcess } from "../testing/harness.js";
+import { runSlipway, startServerProcess, type ServerProcess } from "../testing/harness.js";
+import { startSlipway, type SlipwayProcess } from "../testing/processes.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../../../examples/pipelines/retrain.mjs", import.meta.url));
 const SDK = new URL(import.meta.resolve("@slipway/sdk")).href;
@@ -57,7 +57,17 @@ export const manual = definePipeline({ name: "manual", steps: { only: step({ run
 `,
   );
 });
-after(() => server.stop());
+// a test that fails half-way leaves no process behind
+const children: SlipwayProcess[] = [];
+const started = (args: readonly string[]) => {
+  const child = startSlipway(args, env);
+  children.push(child);
+  return child;
+};
+after(async () => {
+  await Promise.all(children.map((c) => c.stop("SIGKILL")));
+  await server.stop();
+});
 
 interface RunJson {
   run_id: string;
@@ -182,52 +192,29 @@ describe("slipway pipeline", () => {
   });
 
   it("SIGINT cancels a local run: the step is aborted, the run KILLED", async () => {
-    const child = spawn(process.execPath, [BIN, "pipeline", "run", "sleepy", "--pipelines", own], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let err = "";
-    const napping = new Promise<void>((resolve) =>
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        if (err.includes("napping")) resolve();
-      }),
-    );
-    await napping;
-    child.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    assert.equal(code, 1, err);
-    assert.match(err, /SIGINT: cancelling the run/);
-    assert.match(err, /nap: KILLED in/);
-    const runId = /pipeline sleepy: run (\w+) started/.exec(err)![1]!;
-    const status = JSON.parse((await runSlipway(["pipeline", "status", runId, "--json"], env)).stdout) as {
+    const child = started(["pipeline", "run", "sleepy", "--pipelines", own]);
+    const [, runId] = await child.waitFor(/pipeline sleepy: run (\w+) started/);
+    await child.waitFor(/napping/);
+    child.process.kill("SIGINT");
+    assert.equal(await child.exitCode(), 1, child.output());
+    assert.match(child.output(), /SIGINT: cancelling the run/);
+    assert.match(child.output(), /nap: KILLED in/);
+    const status = JSON.parse((await runSlipway(["pipeline", "status", runId!, "--json"], env)).stdout) as {
       status: string;
     };
     assert.equal(status.status, "KILLED");
   });
 
   it("cancel: from another process; refused for a run that has ended", async () => {
-    const child = spawn(process.execPath, [BIN, "pipeline", "run", "sleepy", "--pipelines", own, "--json"], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let err = "";
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    const napping = new Promise<void>((resolve) =>
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        if (err.includes("napping")) resolve();
-      }),
-    );
-    await napping;
-    const runId = /pipeline sleepy: run (\w+) started/.exec(err)![1]!;
-    const cancel = await runSlipway(["pipeline", "cancel", runId, "--json"], env);
+    const child = started(["pipeline", "run", "sleepy", "--pipelines", own, "--json"]);
+    const [, runId] = await child.waitFor(/pipeline sleepy: run (\w+) started/);
+    await child.waitFor(/napping/);
+    const cancel = await runSlipway(["pipeline", "cancel", runId!, "--json"], env);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.deepEqual(JSON.parse(cancel.stdout), { run_id: runId, pipeline: "sleepy", cancel_requested: true });
-    assert.equal(await new Promise((resolve) => child.once("exit", resolve)), 1);
-    assert.equal((JSON.parse(out) as RunJson).status, "KILLED");
-    const again = await runSlipway(["pipeline", "cancel", runId], env);
+    assert.equal(await child.exitCode(), 1, child.output());
+    assert.equal((JSON.parse(child.stdout()) as RunJson).status, "KILLED");
+    const again = await runSlipway(["pipeline", "cancel", runId!], env);
     assert.equal(again.code, 1);
     assert.match(again.stderr, new RegExp(`pipeline run ${runId} \\(sleepy\\) has already ended: KILLED`));
   });
@@ -235,38 +222,18 @@ describe("slipway pipeline", () => {
   it("scheduler: starts a run on a registry event, stops on SIGTERM", async () => {
     await client.createRegisteredModel({ name: "watched" });
     await client.createModelVersion({ name: "watched", source: "s3://bucket/watched" });
-    const child = spawn(process.execPath, [BIN, "pipeline", "scheduler", "--pipelines", own], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    const seen = (pattern: RegExp) =>
-      new Promise<RegExpExecArray>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${String(pattern)} in:\n${out}`)), 20_000);
-        const check = () => {
-          const m = pattern.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          }
-        };
-        child.stdout.on("data", (c: Buffer) => {
-          out += c.toString();
-          check();
-        });
-        child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-        check();
-      });
-    await seen(/scheduler: 4 pipeline\(s\) from .*: 0 schedule\(s\), 0 alert trigger\(s\), 2 registry trigger\(s\)/);
+    const child = started(["pipeline", "scheduler", "--pipelines", own]);
+    await child.waitFor(
+      /scheduler: 4 pipeline\(s\) from .*: 0 schedule\(s\), 0 alert trigger\(s\), 2 registry trigger\(s\)/,
+    );
     await client.setRegisteredModelAlias({ name: "watched", alias: "prod", version: "1" });
-    await seen(/quick: pipeline run \w+: FINISHED/);
-    await seen(/sleepy: starting a run for registry:\d+/);
-    child.kill("SIGTERM");
+    await child.waitFor(/quick: pipeline run \w+: FINISHED/);
+    await child.waitFor(/sleepy: starting a run for registry:\d+/);
+    child.process.kill("SIGTERM");
     // the sleepy run is still going: a second signal stops at once
-    await seen(/SIGTERM: no new runs; waiting for 1 run\(s\) in progress/);
-    child.kill("SIGTERM");
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    assert.equal(code, 143, out);
+    await child.waitFor(/SIGTERM: no new runs; waiting for 1 run\(s\) in progress/);
+    child.process.kill("SIGTERM");
+    assert.equal(await child.exitCode(), 143, child.output());
   });
 
   it("usage errors exit 2 with a precise message", async () => {

@@ -24,7 +24,14 @@ export interface SlipwayProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** stdout and stderr so far. */
   output(): string;
+  /** stdout alone so far. */
+  stdout(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /**
+   * Its exit code once it exits; past `timeoutMs` it is killed (SIGKILL) and this rejects with its output,
+   * so a test fails with what the process said instead of hanging.
+   */
+  exitCode(timeoutMs?: number): Promise<number | null>;
   /** Sends `signal` (default SIGTERM) unless it already exited, and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -39,17 +46,34 @@ export function startSlipway(args: readonly string[], env: Record<string, string
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   let out = "";
+  let stdout = "";
   const waiters: (() => void)[] = [];
   const onData = (c: Buffer) => {
     out += c.toString();
     for (const w of waiters.splice(0)) w();
   };
-  child.stdout.on("data", onData);
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+    onData(c);
+  });
   child.stderr.on("data", onData);
   return {
     process: child,
     exited,
     output: () => out,
+    stdout: () => stdout,
+    exitCode(timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error(`still running after ${timeoutMs} ms (killed): ${out}`));
+        }, timeoutMs);
+        void exited.then(({ code }) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
+    },
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
