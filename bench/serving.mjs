@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // npm run bench:serving — the model server of issue #5 on the spam model (the spam-classifier example's
 // settings), over HTTP with wrk: every server pinned to CPU 0, wrk to CPU 1, 32 connections, one email per
-// request and 32 emails per request. Side by side in one run:
+// request and 32 emails per request. Side by side in one run, all running at once and measured in
+// interleaved rounds (rotating order; medians and the median of per-round ratios):
 //   - bare:    a bare Fastify handler running the same model (the ceiling: no validation, batching, metrics);
 //   - slipway: `slipway serve` (MLflow /invocations: signature validation, batching, metrics);
 //   - fastapi: FastAPI + scikit-learn, one uvicorn worker (where Debian's python3-fastapi, python3-uvicorn
 //              and python3-sklearn are installed).
 // Then, in-process, the overhead of the server's predict path over a bare onnxruntime `session.run`.
-// Needs wrk and taskset (Debian: wrk, util-linux). BENCH_QUICK=1: 3 s per run instead of 10.
+// Needs wrk and taskset (Debian: wrk, util-linux). BENCH_ROUNDS=N (default 5) rounds of 4 s per server
+// and scenario; BENCH_QUICK=1: 2 rounds of 2 s.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,7 +30,8 @@ import { writeOnnxPackage } from "../packages/inference/dist/testing/onnx-packag
 import { loadCorpus } from "../examples/spam-classifier/corpus.mjs";
 
 const QUICK = process.env.BENCH_QUICK === "1";
-const DURATION = QUICK ? 3 : 10;
+const DURATION = QUICK ? 2 : 4;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
 const CONNECTIONS = 32;
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const CLI = here("../packages/cli/bin/slipway.js");
@@ -122,76 +125,84 @@ function wrk(url, body, seconds) {
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p50: ms(50), p99: ms(99), errors };
 }
 
-async function measure(name, server, url, encode) {
-  const results = {};
-  for (const [scenario, texts] of [
-    ["one", one],
-    ["batch", batch],
-  ]) {
-    const body = encode(texts);
-    wrk(url, body, 2); // warm-up
-    results[scenario] = wrk(url, body, DURATION);
-  }
-  await server.stop();
-  console.log(`measured ${name}`);
-  return results;
-}
-
-const rows = [];
-{
-  const port = nextPort++;
-  const server = await startServer(
-    "bare",
-    [process.execPath, here("./serving-bare.mjs"), join(pkgDir, "pipeline.json"), String(port)],
-    /ready/,
-  );
-  rows.push([
-    "bare Fastify handler (ceiling)",
-    await measure("bare", server, `http://127.0.0.1:${port}/predict`, bodies.simple),
-  ]);
-}
-{
-  const port = nextPort++;
-  const server = await startServer(
-    "slipway",
-    [process.execPath, CLI, "serve", pkgDir, "--port", String(port), "--name", "spam"],
-    /listening on/,
-  );
-  rows.push([
-    "slipway serve (/invocations)",
-    await measure("slipway", server, `http://127.0.0.1:${port}/invocations`, bodies.mlflow),
-  ]);
-}
-{
-  // the same server computing every batch on its event loop (before prediction threads)
-  const port = nextPort++;
-  const server = await startServer(
-    "slipway-inline",
-    [process.execPath, CLI, "serve", pkgDir, "--port", String(port), "--name", "spam", "--predict-threads", "0"],
-    /listening on/,
-  );
-  rows.push([
-    "slipway serve --predict-threads 0",
-    await measure("slipway-inline", server, `http://127.0.0.1:${port}/invocations`, bodies.mlflow),
-  ]);
-}
+const servers = [
+  {
+    name: "bare Fastify handler (ceiling)",
+    path: "/predict",
+    encode: bodies.simple,
+    argv: (port) => [process.execPath, here("./serving-bare.mjs"), join(pkgDir, "pipeline.json"), String(port)],
+    ready: /ready/,
+  },
+  {
+    name: "slipway serve (/invocations)",
+    path: "/invocations",
+    encode: bodies.mlflow,
+    argv: (port) => [process.execPath, CLI, "serve", pkgDir, "--port", String(port), "--name", "spam"],
+    ready: /listening on/,
+  },
+  {
+    // the same server computing every batch on its event loop (before prediction threads)
+    name: "slipway serve --predict-threads 0",
+    path: "/invocations",
+    encode: bodies.mlflow,
+    argv: (port) => [
+      ...[process.execPath, CLI, "serve", pkgDir, "--port", String(port)],
+      ...["--name", "spam", "--predict-threads", "0"],
+    ],
+    ready: /listening on/,
+  },
+];
 if (spawnSync(PY, ["-c", "import fastapi, uvicorn, sklearn"]).status === 0) {
-  const port = nextPort++;
-  const server = await startServer(
-    "fastapi",
-    [PY, here("./serving_fastapi.py"), trainFile, String(port)],
-    /Uvicorn running|ready/,
-  );
-  await new Promise((r) => setTimeout(r, 500));
-  rows.push([
-    "FastAPI + scikit-learn (1 uvicorn worker)",
-    await measure("fastapi", server, `http://127.0.0.1:${port}/predict`, bodies.simple),
-  ]);
+  servers.push({
+    name: "FastAPI + scikit-learn (1 uvicorn worker)",
+    path: "/predict",
+    encode: bodies.simple,
+    argv: (port) => [PY, here("./serving_fastapi.py"), trainFile, String(port)],
+    ready: /Uvicorn running|ready/,
+  });
 } else {
   console.log(
     "FastAPI baseline skipped: /usr/bin/python3 lacks fastapi, uvicorn or sklearn (apt-get install python3-fastapi python3-uvicorn python3-sklearn)",
   );
 }
+// Every server runs for the whole benchmark (all but the one measured idle), and the rounds interleave
+// them in a rotating order: this host drifts 10-20% within minutes, so runs minutes apart do not compare.
+for (const server of servers) {
+  const port = nextPort++;
+  server.url = `http://127.0.0.1:${port}${server.path}`;
+  server.process = await startServer(server.name, server.argv(port), server.ready);
+  server.runs = { one: [], batch: [] };
+}
+const scenarios = [
+  ["one", one],
+  ["batch", batch],
+];
+for (const server of servers) for (const [, texts] of scenarios) wrk(server.url, server.encode(texts), 2); // warm-up
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [scenario, texts] of scenarios) {
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[(i + round) % servers.length];
+      server.runs[scenario].push(wrk(server.url, server.encode(texts), DURATION));
+    }
+  }
+  console.log(`round ${round + 1} of ${ROUNDS} done`);
+}
+for (const server of servers) await server.process.stop();
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const summary = (runs) => ({
+  rps: median(runs.map((r) => r.rps)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  errors: runs.reduce((n, r) => n + r.errors, 0),
+});
+const rows = servers.map((server) => [
+  server.name,
+  { one: summary(server.runs.one), batch: summary(server.runs.batch) },
+]);
 
 // in-process: the server's predict path against a bare session.run, one row of an ONNX model
 const onnx = await writeOnnxPackage();
@@ -226,8 +237,8 @@ await session.release();
 await onnx.remove();
 await rm(scratch, { recursive: true, force: true });
 
-const fastapi = rows.find(([n]) => n.startsWith("FastAPI"))?.[1];
-const bare = rows[0][1];
+const fastapiServer = servers.find((x) => x.name.startsWith("FastAPI"));
+const bareServer = servers[0];
 const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 const header = [
   "server",
@@ -241,7 +252,13 @@ const header = [
   "vs FastAPI",
   "errors",
 ];
-const cells = rows.map(([name, r]) => [
+const ratio = (server, against, scenario) => {
+  const xs = server.runs[scenario].map((r, i) => r.rps / against.runs[scenario][i].rps);
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+};
+const vs = (server, against, digits) =>
+  `${f(ratio(server, against, "one").median, digits)}× / ${f(ratio(server, against, "batch").median, digits)}×`;
+const cells = rows.map(([name, r], i) => [
   name,
   f(r.one.rps),
   f(r.one.p50, 2),
@@ -249,14 +266,21 @@ const cells = rows.map(([name, r]) => [
   f(r.batch.rps),
   f(r.batch.p50, 1),
   f(r.batch.p99, 1),
-  `${f(r.one.rps / bare.one.rps, 2)}× / ${f(r.batch.rps / bare.batch.rps, 2)}×`,
-  fastapi ? `${f(r.one.rps / fastapi.one.rps, 1)}× / ${f(r.batch.rps / fastapi.batch.rps, 1)}×` : "",
+  vs(servers[i], bareServer, 2),
+  fastapiServer ? vs(servers[i], fastapiServer, 1) : "",
   String(r.one.errors + r.batch.errors),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
 const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
 console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${cells.map(line).join("\n")}`);
-console.log("(ratios: one email / 32 emails, requests per second)");
+console.log(
+  `(medians of ${ROUNDS} interleaved rounds of ${DURATION} s; ratios: one email / 32 emails, requests per second, ` +
+    "each the median of the per-round ratios)",
+);
+for (const server of servers.slice(1)) {
+  const r = ratio(server, bareServer, "one");
+  console.log(`${server.name} vs bare, one email, per round: ${f(r.min, 2)}–${f(r.max, 2)}×`);
+}
 const us = (x) => `${(x * 1000).toFixed(1)} µs`;
 console.log(
   `\nONNX, 1 row, in-process (${N} calls): session.run p50 ${us(q(bareTimes, 0.5))} p99 ${us(q(bareTimes, 0.99))}; ` +

@@ -85,7 +85,13 @@ export async function buildModelServerApp(options: ModelServerAppOptions): Promi
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_request, body, done) => done(null, body));
+  // every body is read as text and decoded by its route (each protocol has its own rules); JSON is named too,
+  // because Fastify caches the parser it finds for a named type but parses the header on every request that
+  // falls through to the catch-all
+  const asText = (_request: FastifyRequest, body: string | Buffer, done: (err: null, body: string | Buffer) => void) =>
+    done(null, body);
+  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit }, asText);
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, asText);
 
   const groups: ProtocolRoutes[] = [
     mlflowRoutes(ctx),
