@@ -31,8 +31,8 @@
  */
 import type { Column, InputBatch, PredictionBatch } from "../predictors/predictor.js";
 import { rowToJson } from "../predictors/tensors.js";
+import { BoundedSender, messageOf, positive } from "./bounded-sender.js";
 import type { InferenceLogOutcome, InferenceMetrics } from "./metrics.js";
-import type { CounterSeries } from "./series-metrics.js";
 
 /** The control plane's inference-log route, below the tracking URI. */
 export const INFERENCE_LOG_PATH = "/api/2.0/slipway/inference-log";
@@ -121,16 +121,11 @@ type Attempt =
   | { kind: "rejected"; status: number; code: string; message: string }
   | { kind: "retry"; reason: string; retryAfterMs?: number };
 
-const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
-/** Most distinct failure kinds reported (each once); the counters carry everything. */
-const MAX_REPORTED_KINDS = 64;
-
 export class InferenceLogger {
   readonly endpoint: string;
   readonly sampleRate: number;
   readonly maxBuffer: number;
   readonly maxBatch: number;
-  private readonly flushIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
@@ -139,24 +134,7 @@ export class InferenceLogger {
   private readonly server: string | undefined;
   private readonly headers: Record<string, string>;
   private readonly random: () => number;
-  private readonly onReport: (line: string) => void;
-  private readonly series: Record<InferenceLogOutcome, CounterSeries> | undefined;
-  private readonly totals: Record<InferenceLogOutcome, number> = {
-    sent: 0,
-    dropped_buffer_full: 0,
-    dropped_send_failed: 0,
-    dropped_rejected: 0,
-  };
-  private buffer: InferenceLogRecord[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private wakeScheduled = false;
-  private flushRequested = false;
-  private draining: Promise<void> | undefined;
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  /** Aborted at the close deadline: ends the send in flight and any backoff. */
-  private readonly abort = new AbortController();
-  private readonly reported = new Set<string>();
+  private readonly sender: BoundedSender<InferenceLogRecord>;
 
   constructor(options: InferenceLoggerOptions) {
     const { sampleRate } = options;
@@ -166,7 +144,7 @@ export class InferenceLogger {
     this.maxBuffer = positive("maxBuffer", options.maxBuffer ?? DEFAULT_LOG_MAX_BUFFER);
     this.maxBatch = positive("maxBatch", options.maxBatch ?? DEFAULT_LOG_MAX_BATCH);
     if (this.maxBatch > LOG_BATCH_LIMIT) throw new RangeError(`maxBatch must be at most ${LOG_BATCH_LIMIT}`);
-    this.flushIntervalMs = positive("flushIntervalMs", options.flushIntervalMs ?? 1000);
+    const flushIntervalMs = positive("flushIntervalMs", options.flushIntervalMs ?? 1000);
     this.timeoutMs = positive("timeoutMs", options.timeoutMs ?? 5000);
     this.maxAttempts = positive("maxAttempts", options.maxAttempts ?? 5);
     this.retryBaseMs = options.retryBaseMs ?? 200;
@@ -180,19 +158,25 @@ export class InferenceLogger {
       ...(authorization === undefined ? {} : { authorization }),
     };
     this.random = options.random ?? Math.random;
-    this.onReport = options.onReport ?? ((line) => process.stderr.write(`${line}\n`));
-    this.series = options.metrics?.inferenceLog(() => this.buffer.length);
+    // read at scrape time, once the sender exists
+    const series = options.metrics?.inferenceLog(() => this.sender.buffered);
+    // one request at a time: the endpoint takes big batches, and order is kept
+    this.sender = new BoundedSender<InferenceLogRecord>({
+      prefix: "inference log",
+      items: "records",
+      maxBuffer: this.maxBuffer,
+      maxBatch: this.maxBatch,
+      concurrency: 1,
+      flushIntervalMs,
+      send: (batch, signal) => this.send(batch, signal),
+      ...(series ? { onCount: (outcome: InferenceLogOutcome, n: number) => series[outcome].inc(n) } : {}),
+      ...(options.onReport ? { onReport: options.onReport } : {}),
+    });
   }
 
   /** Starts the periodic flush. Records offered before are kept and sent then. */
   start(): void {
-    if (this.timer !== undefined || this.closed) return;
-    this.timer = setInterval(() => {
-      if (this.buffer.length === 0) return;
-      this.flushRequested = true;
-      this.startDrain();
-    }, this.flushIntervalMs);
-    this.timer.unref();
+    this.sender.start();
   }
 
   /**
@@ -202,19 +186,9 @@ export class InferenceLogger {
   offer(requestId: string, served: ServedPrediction, latencyMs: number): void {
     try {
       if (this.sampleRate < 1 && !(this.random() < this.sampleRate)) return;
-      const rows = served.input.rows;
-      if (this.closed) {
-        this.count("dropped_send_failed", rows);
-        return;
-      }
-      if (this.buffer.length + rows > this.maxBuffer) {
-        this.count("dropped_buffer_full", rows);
-        return;
-      }
-      appendRecords(this.buffer, requestId, served, latencyMs, this.server);
-      if (this.buffer.length >= this.maxBatch) this.wake();
+      this.sender.offer(records(requestId, served, latencyMs, this.server));
     } catch (error) {
-      this.reportOnce("offer", `inference log: a prediction could not be logged: ${messageOf(error)}`);
+      this.sender.report("offer", `inference log: a prediction could not be logged: ${messageOf(error)}`);
     }
   }
 
@@ -228,147 +202,75 @@ export class InferenceLogger {
       const { status } = failed;
       if (!Number.isInteger(status) || status < 400 || status > 599) return;
       if (this.sampleRate < 1 && !(this.random() < this.sampleRate)) return;
-      if (this.closed) {
-        this.count("dropped_send_failed", 1);
-        return;
-      }
-      if (this.buffer.length + 1 > this.maxBuffer) {
-        this.count("dropped_buffer_full", 1);
-        return;
-      }
-      this.buffer.push({
-        request_id: requestId,
-        row_index: 0,
-        model_name: failed.model.name,
-        model_version: failed.model.version ?? "",
-        timestamp_ms: Date.now(),
-        inputs: {},
-        outputs: null,
-        status,
-        latency_ms: roundLatency(latencyMs),
-        server: this.server,
-      });
-      if (this.buffer.length >= this.maxBatch) this.wake();
+      this.sender.offer([
+        {
+          request_id: requestId,
+          row_index: 0,
+          model_name: failed.model.name,
+          model_version: failed.model.version ?? "",
+          timestamp_ms: Date.now(),
+          inputs: {},
+          outputs: null,
+          status,
+          latency_ms: roundLatency(latencyMs),
+          server: this.server,
+        },
+      ]);
     } catch (error) {
-      this.reportOnce("offerError", `inference log: a failed request could not be logged: ${messageOf(error)}`);
+      this.sender.report("offerError", `inference log: a failed request could not be logged: ${messageOf(error)}`);
     }
   }
 
   /** Records by outcome so far, and those waiting. */
   stats(): InferenceLogStats {
-    return { ...this.totals, buffered: this.buffer.length };
+    return this.sender.stats();
   }
 
   /**
    * Stops taking records and sends those waiting, giving up at the deadline (default 5 s): what is
    * still unsent then is dropped and counted. Resolves when done; never rejects.
    */
-  close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
-    this.closing ??= this.shutdown(timeoutMs);
-    return this.closing;
+  close(timeoutMs?: number): Promise<void> {
+    return this.sender.close(timeoutMs);
   }
 
-  private async shutdown(timeoutMs: number): Promise<void> {
-    this.closed = true;
-    clearInterval(this.timer);
-    // not unref'd: it bounds the flush, and keeps the process alive until the flush ends
-    const deadline = setTimeout(() => this.abort.abort(), timeoutMs);
-    try {
-      this.startDrain();
-      while (this.draining) await this.draining;
-    } finally {
-      clearTimeout(deadline);
-      this.abort.abort();
-      if (this.buffer.length > 0) {
-        const n = this.buffer.length;
-        this.buffer = [];
-        this.count("dropped_send_failed", n);
-        this.reportOnce("close", `inference log: ${n} records were still unsent at the close deadline; dropped`);
-      }
-    }
-  }
-
-  private count(outcome: InferenceLogOutcome, n: number): void {
-    this.totals[outcome] += n;
-    this.series?.[outcome].inc(n);
-  }
-
-  /** A full batch waits: send it soon, but never from the request path. */
-  private wake(): void {
-    if (this.wakeScheduled || this.draining) return;
-    this.wakeScheduled = true;
-    setImmediate(() => {
-      this.wakeScheduled = false;
-      this.startDrain();
-    }).unref();
-  }
-
-  private startDrain(): void {
-    if (this.draining) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      if (!this.abort.signal.aborted && this.buffer.length > 0 && (this.closed || this.flushRequested)) {
-        this.startDrain();
-      }
-    });
-  }
-
-  /** Sends full batches, and partial ones when a flush is due or the logger is closing. Never rejects. */
-  private async drain(): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      const n = this.buffer.length;
-      if (n === 0 || (n < this.maxBatch && !this.flushRequested && !this.closed)) break;
-      if (n <= this.maxBatch) this.flushRequested = false;
-      await this.send(this.take());
-    }
-  }
-
-  private take(): InferenceLogRecord[] {
-    if (this.buffer.length <= this.maxBatch) {
-      const all = this.buffer;
-      this.buffer = [];
-      return all;
-    }
-    return this.buffer.splice(0, this.maxBatch);
-  }
-
-  private async send(batch: InferenceLogRecord[]): Promise<void> {
+  private async send(
+    batch: InferenceLogRecord[],
+    signal: AbortSignal,
+  ): Promise<"sent" | "dropped_rejected" | "dropped_send_failed"> {
     let body: string;
     try {
       body = JSON.stringify({ records: batch });
     } catch (error) {
-      this.count("dropped_rejected", batch.length);
-      this.reportOnce("encode", `inference log: records could not be encoded as JSON (${messageOf(error)}); dropped`);
-      return;
+      this.sender.report(
+        "encode",
+        `inference log: records could not be encoded as JSON (${messageOf(error)}); dropped`,
+      );
+      return "dropped_rejected";
     }
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
-      const result = await this.attempt(body);
-      if (result.kind === "sent") {
-        this.count("sent", batch.length);
-        return;
-      }
+      const result = await this.attempt(body, signal);
+      if (result.kind === "sent") return "sent";
       if (result.kind === "rejected") {
-        this.count("dropped_rejected", batch.length);
         const what = result.code === "" ? String(result.status) : `${result.status} ${result.code}`;
         const hint = result.status === 404 ? " (does the tracking server have the inference log?)" : "";
-        this.reportOnce(
+        this.sender.report(
           `rejected ${what}`,
           `inference log: ${this.endpoint} rejected ${batch.length} records: ${what}: ${result.message}${hint}; records it rejects are dropped and counted (outcome="dropped_rejected"), this is reported once`,
         );
-        return;
+        return "dropped_rejected";
       }
       const delay = Math.min(result.retryAfterMs ?? this.backoff(attempt), this.maxRetryDelayMs);
       const outOfTime = performance.now() - started + delay > this.retryBudgetMs;
-      if (attempt >= this.maxAttempts || outOfTime || this.abort.signal.aborted) {
-        this.count("dropped_send_failed", batch.length);
-        this.reportOnce(
+      if (attempt >= this.maxAttempts || outOfTime || signal.aborted) {
+        this.sender.report(
           `failed ${result.reason}`,
           `inference log: sending ${batch.length} records to ${this.endpoint} failed after ${attempt} attempt${attempt === 1 ? "" : "s"} (${result.reason}); such records are dropped and counted (outcome="dropped_send_failed"), this is reported once`,
         );
-        return;
+        return "dropped_send_failed";
       }
-      await sleep(delay, this.abort.signal);
+      await sleep(delay, signal);
     }
   }
 
@@ -377,8 +279,8 @@ export class InferenceLogger {
     return exp / 2 + (Math.random() * exp) / 2;
   }
 
-  private async attempt(body: string): Promise<Attempt> {
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)]);
+  private async attempt(body: string, stop: AbortSignal): Promise<Attempt> {
+    const signal = AbortSignal.any([stop, AbortSignal.timeout(this.timeoutMs)]);
     let status: number;
     let text: string;
     let retryAfter: string | null;
@@ -388,7 +290,7 @@ export class InferenceLogger {
       retryAfter = response.headers.get("retry-after");
       text = await response.text();
     } catch (error) {
-      if (this.abort.signal.aborted) return { kind: "retry", reason: "stopped at the close deadline" };
+      if (stop.aborted) return { kind: "retry", reason: "stopped at the close deadline" };
       const e = error as { name?: string; cause?: { code?: string } };
       if (e.name === "TimeoutError") return { kind: "retry", reason: `timed out after ${this.timeoutMs} ms` };
       return { kind: "retry", reason: `network error: ${e.cause?.code ?? messageOf(error)}` };
@@ -409,38 +311,29 @@ export class InferenceLogger {
     }
     return { kind: "rejected", status, code, message };
   }
-
-  private reportOnce(kind: string, line: string): void {
-    if (this.reported.has(kind) || this.reported.size >= MAX_REPORTED_KINDS) return;
-    this.reported.add(kind);
-    try {
-      this.onReport(line);
-    } catch {
-      // reporting must not break logging
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Records
 
-function appendRecords(
-  buffer: InferenceLogRecord[],
+/** One record per row of the request. */
+function records(
   requestId: string,
   served: ServedPrediction,
   latencyMs: number,
   server: string | undefined,
-): void {
+): InferenceLogRecord[] {
   const { input, model } = served;
   const modelName = model.name;
   const modelVersion = model.version ?? "";
   const timestamp = Date.now();
   const latency = roundLatency(latencyMs);
+  const out: InferenceLogRecord[] = [];
   for (let r = 0; r < input.rows; r++) {
     const inputs: Record<string, unknown> = {};
     if (input.kind === "columns") for (const [name, column] of input.columns) inputs[name] = columnValue(column, r);
     else for (const [name, t] of input.tensors) inputs[name] = rowToJson(t, r);
-    buffer.push({
+    out.push({
       request_id: requestId,
       row_index: r,
       model_name: modelName,
@@ -452,6 +345,7 @@ function appendRecords(
       server,
     });
   }
+  return out;
 }
 
 /** Row `r` of the prediction as the response showed it. */
@@ -493,15 +387,6 @@ function columnValue(column: Column, r: number): unknown {
 /** Milliseconds to the microsecond. */
 function roundLatency(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  return value;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** `Retry-After` as ms: delay-seconds or an HTTP date. */

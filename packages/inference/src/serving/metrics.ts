@@ -17,6 +17,7 @@
  * cached, so a request pays a map lookup and an addition, not a label hash.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { SEND_OUTCOMES, type SendOutcome } from "./bounded-sender.js";
 import type { PredictionBatch } from "../predictors/predictor.js";
 import type { ModelSet } from "./model-set.js";
 import type { ModelHooks, ServedModel } from "./served-model.js";
@@ -26,14 +27,9 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** What became of a record offered to the inference log (`slipway_inference_log_records_total{outcome}`). */
-export type InferenceLogOutcome = "sent" | "dropped_buffer_full" | "dropped_send_failed" | "dropped_rejected";
+export type InferenceLogOutcome = SendOutcome;
 
-export const INFERENCE_LOG_OUTCOMES: readonly InferenceLogOutcome[] = [
-  "sent",
-  "dropped_buffer_full",
-  "dropped_send_failed",
-  "dropped_rejected",
-];
+export const INFERENCE_LOG_OUTCOMES: readonly InferenceLogOutcome[] = SEND_OUTCOMES;
 
 /** Most distinct classes counted per model version (beyond it: `class="other"`), against label explosions. */
 const MAX_CLASSES = 100;
