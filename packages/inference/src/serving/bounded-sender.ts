@@ -86,11 +86,6 @@ export class BoundedSender<T> {
     return this.buffer.length;
   }
 
-  /** Aborted at the close deadline. */
-  get signal(): AbortSignal {
-    return this.abort.signal;
-  }
-
   /** Starts the periodic flush (with `flushIntervalMs`). Items offered before are kept and sent then. */
   start(): void {
     if (this.options.flushIntervalMs === undefined || this.timer !== undefined || this.closed) return;
@@ -121,8 +116,7 @@ export class BoundedSender<T> {
     return true;
   }
 
-  /** Counts `n` items with `outcome` (for items that never reached the buffer). */
-  count(outcome: SendOutcome, n: number): void {
+  private count(outcome: SendOutcome, n: number): void {
     if (n === 0) return;
     this.totals[outcome] += n;
     this.options.onCount?.(outcome, n);

@@ -31,7 +31,7 @@
  */
 import type { Column, InputBatch, PredictionBatch } from "../predictors/predictor.js";
 import { rowToJson } from "../predictors/tensors.js";
-import { BoundedSender, messageOf, positive } from "./bounded-sender.js";
+import { BoundedSender, messageOf, positive, type SenderStats } from "./bounded-sender.js";
 import type { InferenceLogOutcome, InferenceMetrics } from "./metrics.js";
 
 /** The control plane's inference-log route, below the tracking URI. */
@@ -114,7 +114,7 @@ export interface InferenceLoggerOptions {
 }
 
 /** Records by outcome since the logger started, and those waiting now. */
-export type InferenceLogStats = Record<InferenceLogOutcome, number> & { buffered: number };
+export type InferenceLogStats = SenderStats;
 
 type Attempt =
   | { kind: "sent" }

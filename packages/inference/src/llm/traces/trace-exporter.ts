@@ -26,7 +26,6 @@ import {
   BoundedSender,
   SEND_OUTCOMES,
   messageOf,
-  positive,
   type SendOutcome,
   type SenderStats,
 } from "../../serving/bounded-sender.js";
@@ -66,9 +65,9 @@ export class TraceExporter {
     this.sender = new BoundedSender<Trace>({
       prefix: "traces",
       items: "traces",
-      maxBuffer: positive("maxBuffer", options.maxBuffer ?? DEFAULT_TRACE_BUFFER),
+      maxBuffer: options.maxBuffer ?? DEFAULT_TRACE_BUFFER,
       maxBatch: 1,
-      concurrency: positive("concurrency", options.concurrency ?? DEFAULT_TRACE_CONCURRENCY),
+      concurrency: options.concurrency ?? DEFAULT_TRACE_CONCURRENCY,
       send: ([trace], signal) => this.send(trace!, signal),
       onCount: (outcome, n) => counter?.inc({ outcome }, n),
       ...(options.onReport ? { onReport: options.onReport } : {}),
